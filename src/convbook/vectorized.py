@@ -1,0 +1,196 @@
+"""Convolution in NumPy without Python loops over positions.
+
+The input is zero-padded, every window the kernel visits is exposed at once
+as a strided *view* (`numpy.lib.stride_tricks.sliding_window_view`, no copy),
+strides and dilation become slices of that view, and one `numpy.einsum`
+contracts windows with the kernel over taps and input channels. With one
+group, `einsum` hands the contraction to a matrix product (BLAS): the
+im2col idea of chapter 5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
+
+from ._arguments import ConvArguments, prepare_conv
+from .shapes import Padding
+
+__all__ = ["conv1d", "conv2d", "windows"]
+
+
+def windows(args: ConvArguments) -> np.ndarray:
+    """Every window the kernel visits, as a view of the padded input.
+
+    Parameters
+    ----------
+    args : ConvArguments
+        Validated arguments from `convbook._arguments.prepare_conv`.
+
+    Returns
+    -------
+    ndarray, shape (batch, *out_spatial, c_in, *kernel_size)
+        ``windows[b, i, j, c, p, q] == x_padded[b, i*sh + p*dh, j*sw + q*dw, c]``
+        (2D shown). A view where possible: only the padding copies the input.
+    """
+    rank = args.x.ndim - 2
+    spatial_axes = tuple(range(1, rank + 1))
+    x_padded = np.pad(args.x, ((0, 0), *args.pads, (0, 0))) if any(map(any, args.pads)) else args.x
+    kernel_size = args.kernel.shape[:rank]
+    extents = tuple((k - 1) * d + 1 for k, d in zip(kernel_size, args.dilation_rate, strict=True))
+    view = sliding_window_view(x_padded, extents, axis=spatial_axes)
+    # view: (batch, *positions, c_in, *extents); keep every s-th position and every d-th tap.
+    position_steps = tuple(slice(None, None, s) for s in args.strides)
+    tap_steps = tuple(slice(None, None, d) for d in args.dilation_rate)
+    return view[(slice(None), *position_steps, slice(None), *tap_steps)]
+
+
+def _convolve(args: ConvArguments) -> np.ndarray:
+    """Contract the windows with the kernel; see `conv2d`."""
+    rank = args.x.ndim - 2
+    groups = args.groups
+    patches = windows(args)
+    batch, *out_spatial, c_in = patches.shape[: rank + 2]
+    kernel_size = args.kernel.shape[:rank]
+    c_out = args.kernel.shape[-1]
+    # Split channels into groups: (..., groups, c_in_g, *taps) and (*taps, c_in_g, groups, c_out_g).
+    patches = patches.reshape(batch, *out_spatial, groups, c_in // groups, *kernel_size)
+    kernel = args.kernel.reshape(*kernel_size, c_in // groups, groups, c_out // groups)
+    taps = "pqr"[:rank]
+    positions = "ijk"[:rank]
+    subscripts = f"b{positions}gc{taps},{taps}cgo->b{positions}go"
+    y = np.einsum(subscripts, patches, kernel, optimize=True)
+    y = y.reshape(args.output_shape)
+    if args.bias is not None:
+        y += args.bias
+    return np.ascontiguousarray(y, dtype=args.dtype)
+
+
+def conv1d(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> np.ndarray:
+    """1D convolution (cross-correlation), vectorized; Keras ``Conv1D``'s forward pass.
+
+    Parameters
+    ----------
+    x : array_like, shape (batch, steps, c_in)
+        Input sequences, channels last. Integer input is computed in float64.
+    kernel : array_like, shape (k, c_in // groups, c_out)
+        Weights in Keras' ``Conv1D.get_weights()[0]`` layout.
+    bias : array_like, shape (c_out,), optional
+        Added to every output position of channel ``o``.
+    strides : int or (int,), default 1
+        Step between neighbouring windows.
+    padding : {"valid", "same", "causal", "full"}, int or (int, int), default "valid"
+        ``"valid"``: no padding. ``"same"``: TensorFlow's rule, ``ceil(steps / s)``
+        outputs, an odd total's extra zero at the end. ``"causal"``:
+        ``(k - 1) * d`` zeros before, none after. ``"full"``: ``(k - 1) * d``
+        zeros on both sides. An int pads both sides by that much; a pair
+        gives ``(before, after)``. See `convbook.shapes.padding_amounts`.
+    dilation_rate : int or (int,), default 1
+        Spacing between kernel taps.
+    groups : int, default 1
+        Number of channel groups; must divide ``c_in`` and ``c_out``.
+
+    Returns
+    -------
+    ndarray, shape (batch, out_steps, c_out)
+        Same floating dtype as the inputs (float32 stays float32).
+
+    Raises
+    ------
+    TypeError
+        Non-numeric arrays, non-integer strides, dilation or groups.
+    ValueError
+        Wrong number of axes, mismatched channels, a bias of the wrong
+        length, non-positive strides or dilation, unknown padding, a kernel
+        that does not fit the padded input.
+
+    See Also
+    --------
+    convbook.conv1d_loop : the definition as explicit loops.
+
+    Examples
+    --------
+    >>> x = np.array([0, 1, 0, 1, 1, 0.0]).reshape(1, 6, 1)
+    >>> kernel = np.array([0, 1.0]).reshape(2, 1, 1)
+    >>> conv1d(x, kernel, padding="same")[0, :, 0]
+    array([1., 0., 1., 1., 0., 0.])
+    """
+    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=1, function="conv1d")
+    return _convolve(args)
+
+
+def conv2d(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> np.ndarray:
+    """2D convolution (cross-correlation), vectorized; Keras ``Conv2D``'s forward pass.
+
+    Parameters
+    ----------
+    x : array_like, shape (batch, rows, cols, c_in)
+        Input images, channels last. Integer input is computed in float64.
+    kernel : array_like, shape (kh, kw, c_in // groups, c_out)
+        Weights in Keras' ``Conv2D.get_weights()[0]`` layout.
+    bias : array_like, shape (c_out,), optional
+        Added to every output position of channel ``o``.
+    strides : int or (int, int), default 1
+        Step between neighbouring windows, ``(sh, sw)``.
+    padding : {"valid", "same", "full"}, int or per-axis amounts, default "valid"
+        ``"valid"``: no padding. ``"same"``: TensorFlow's rule, ``ceil(n / s)``
+        outputs per axis, an odd total's extra zero at the bottom/right.
+        ``"full"``: ``(k - 1) * d`` zeros on every side. An int pads every
+        side by that much; ``((top, bottom), (left, right))`` gives each side
+        (an int in place of a pair pads both sides of that axis). See
+        `convbook.shapes.conv_padding`.
+    dilation_rate : int or (int, int), default 1
+        Spacing between kernel taps, ``(dh, dw)``.
+    groups : int, default 1
+        Number of channel groups; must divide ``c_in`` and ``c_out``.
+
+    Returns
+    -------
+    ndarray, shape (batch, out_rows, out_cols, c_out)
+        Same floating dtype as the inputs (float32 stays float32).
+
+    Raises
+    ------
+    TypeError
+        Non-numeric arrays, non-integer strides, dilation or groups.
+    ValueError
+        Wrong number of axes (an unbatched image: use ``x[None]``),
+        mismatched channels, a bias of the wrong length, non-positive strides
+        or dilation, unknown or causal padding, a kernel that does not fit the
+        padded input.
+
+    See Also
+    --------
+    convbook.conv2d_loop : the definition as explicit loops.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> kernel = np.ones((2, 2, 1, 1))
+    >>> conv2d(x, kernel)[0, :, :, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d")
+    return _convolve(args)

@@ -1,0 +1,78 @@
+"""An independent reference: TensorFlow's convolution, padded by rules written out here.
+
+Nothing in this module imports convbook. Where TensorFlow implements an option
+itself (``SAME``/``VALID`` with stride 1 or dilation 1) it is used directly; for the
+rest (``full``, ``causal``, explicit amounts, stride and dilation together, groups
+on CPU) the reference pads with ``np.pad``, runs TensorFlow's ``VALID``
+convolution with stride 1, and subsamples -- the textbook definition.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import tensorflow as tf
+
+
+def tf_same_pads(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """TensorFlow's documented SAME padding for one axis."""
+    out = math.ceil(n / s)
+    total = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def explicit_pads(padding, spatial, kernel_size, strides, dilation):
+    """Padding (before, after) per axis for every padding mode the tests use."""
+    pads = []
+    for axis, (n, k, s, d) in enumerate(zip(spatial, kernel_size, strides, dilation, strict=True)):
+        if padding == "valid":
+            pads.append((0, 0))
+        elif padding == "same":
+            pads.append(tf_same_pads(n, k, s, d))
+        elif padding == "causal":
+            pads.append(((k - 1) * d, 0))
+        elif padding == "full":
+            pads.append(((k - 1) * d, (k - 1) * d))
+        else:  # explicit ((before, after), ...)
+            pads.append(tuple(padding[axis]))
+    return pads
+
+
+def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
+    """Reference convolution with TensorFlow; shapes as in convbook (channels last)."""
+    if x.shape[0] == 0:
+        # TensorFlow returns an empty batch with the *input's* spatial shape when
+        # strides > 1 (e.g. (0, 2, 1) for 2 steps, kernel 1, stride 2); take the shape
+        # from a one-example batch instead.
+        one = tf_conv(
+            np.zeros((1, *x.shape[1:]), x.dtype),
+            kernel,
+            bias,
+            strides=strides,
+            padding=padding,
+            dilation=dilation,
+            groups=groups,
+        )
+        return one[:0]
+    rank = x.ndim - 2
+    strides, dilation = tuple(strides), tuple(dilation)
+    direct = padding in ("valid", "same") and (max(strides) == 1 or max(dilation) == 1)
+    if direct:
+        x_in, tf_padding, tf_strides = x, padding.upper(), strides
+    else:
+        pads = explicit_pads(padding, x.shape[1:-1], kernel.shape[:rank], strides, dilation)
+        x_in, tf_padding, tf_strides = np.pad(x, [(0, 0), *pads, (0, 0)]), "VALID", (1,) * rank
+    c_in_g = kernel.shape[-2]
+    c_out_g = kernel.shape[-1] // groups
+    parts = []
+    for g in range(groups):
+        xg = x_in[..., g * c_in_g : (g + 1) * c_in_g]
+        kg = kernel[..., g * c_out_g : (g + 1) * c_out_g]
+        parts.append(tf.nn.convolution(xg, kg, strides=tf_strides, padding=tf_padding, dilations=dilation).numpy())
+    y = np.concatenate(parts, axis=-1)
+    if not direct:
+        y = y[(slice(None), *(slice(None, None, s) for s in strides))]
+    if bias is not None:
+        y = y + bias
+    return y

@@ -1,0 +1,62 @@
+"""One call that prepares a chapter's notebook: quiet TensorFlow, seeds, print options.
+
+TensorFlow's C++ runtime writes log lines (the oneDNN notice among them) straight
+to the process's standard error when it loads, below Python, and Jupyter shows
+them as cell output. ``TF_CPP_MIN_LOG_LEVEL`` hides most of them; the rest are
+kept out of the notebook by pointing file descriptor 2 at ``/dev/null`` while
+TensorFlow loads. Nothing about TensorFlow's behaviour or speed changes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from types import ModuleType
+
+import numpy as np
+
+__all__ = ["quiet_stderr", "setup_notebook"]
+
+
+@contextlib.contextmanager
+def quiet_stderr() -> Iterator[None]:
+    """Send everything written to file descriptor 2 to ``/dev/null`` inside the block."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def setup_notebook(seed: int = 0, precision: int = 4) -> ModuleType:
+    """Import Keras quietly, seed every random generator, set NumPy's print options.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Passed to ``keras.utils.set_random_seed``, which seeds Python's
+        ``random``, NumPy's global generator and TensorFlow's.
+    precision : int, default 4
+        Digits NumPy prints after the decimal point (small values are not
+        shown in scientific notation).
+
+    Returns
+    -------
+    module
+        The ``keras`` module, ready to use.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with quiet_stderr():
+        import keras
+        import tensorflow  # noqa: F401  (loads the C++ runtime, and its log lines, now)
+
+    keras.utils.set_random_seed(seed)
+    np.set_printoptions(precision=precision, suppress=True)
+    return keras

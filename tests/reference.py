@@ -40,11 +40,16 @@ def explicit_pads(padding, spatial, kernel_size, strides, dilation):
 
 
 def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
-    """Reference convolution with TensorFlow; shapes as in convbook (channels last)."""
+    """Reference convolution with TensorFlow; shapes as in convbook (channels last), computed in float64.
+
+    TensorFlow 2.21's float32 CPU kernel (oneDNN) returns wrong values -- zeros or uninitialised memory --
+    when the output is one column wide and the column stride is above 1, e.g. input (2, 3, 3, 1), kernel
+    (1, 2, 1, 1), strides (1, 2), "VALID". Its float64 kernel is right, so the reference uses it and the
+    result is cast back to the input's dtype.
+    """
     if x.shape[0] == 0:
-        # TensorFlow returns an empty batch with the *input's* spatial shape when
-        # strides > 1 (e.g. (0, 2, 1) for 2 steps, kernel 1, stride 2); take the shape
-        # from a one-example batch instead.
+        # TensorFlow returns an empty batch with the *input's* spatial shape when strides > 1
+        # (e.g. (0, 2, 1) for 2 steps, kernel 1, stride 2); take the shape from a one-example batch.
         one = tf_conv(
             np.zeros((1, *x.shape[1:]), x.dtype),
             kernel,
@@ -55,6 +60,8 @@ def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
             groups=groups,
         )
         return one[:0]
+    dtype = x.dtype
+    x, kernel = x.astype(np.float64), kernel.astype(np.float64)
     rank = x.ndim - 2
     strides, dilation = tuple(strides), tuple(dilation)
     direct = padding in ("valid", "same") and (max(strides) == 1 or max(dilation) == 1)
@@ -75,4 +82,4 @@ def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
         y = y[(slice(None), *(slice(None, None, s) for s in strides))]
     if bias is not None:
         y = y + bias
-    return y
+    return y.astype(dtype)

@@ -134,7 +134,11 @@ CASES_2D = [
 ]
 
 
-@pytest.mark.parametrize("conv", [convbook.conv2d, convbook.conv2d_loop], ids=lambda f: f.__name__)
+@pytest.mark.parametrize(
+    "conv",
+    [convbook.conv2d, convbook.conv2d_loop, convbook.conv2d_im2col, convbook.conv2d_per_tap],
+    ids=lambda f: f.__name__,
+)
 @pytest.mark.parametrize(("name", "x", "kernel", "options", "error", "message"), CASES_2D, ids=[c[0] for c in CASES_2D])
 def test_conv2d_bad_input(conv, name, x, kernel, options, error, message):
     with pytest.raises(error, match=message):

@@ -9,7 +9,7 @@ import pytest
 import convbook
 
 CONV1D = [convbook.conv1d, convbook.conv1d_loop]
-CONV2D = [convbook.conv2d, convbook.conv2d_loop]
+CONV2D = [convbook.conv2d, convbook.conv2d_loop, convbook.conv2d_im2col, convbook.conv2d_per_tap]
 by_name = dict(ids=lambda f: f.__name__)
 
 

@@ -79,19 +79,22 @@ def check_against_tensorflow(function, case):
 
 
 @pytest.mark.parametrize("function", [convbook.conv1d, convbook.conv1d_loop], ids=lambda f: f.__name__)
-@settings(max_examples=120)
+@settings(max_examples=250)
 @given(case=conv_cases(rank=1, small=False))
 def test_conv1d_matches_tensorflow(function, case):
     check_against_tensorflow(function, case)
 
 
-@settings(max_examples=150)
+@pytest.mark.parametrize(
+    "function", [convbook.conv2d, convbook.conv2d_im2col, convbook.conv2d_per_tap], ids=lambda f: f.__name__
+)
+@settings(max_examples=300)
 @given(case=conv_cases(rank=2, small=False))
-def test_conv2d_matches_tensorflow(case):
-    check_against_tensorflow(convbook.conv2d, case)
+def test_conv2d_matches_tensorflow(function, case):
+    check_against_tensorflow(function, case)
 
 
-@settings(max_examples=80)
+@settings(max_examples=150)
 @given(case=conv_cases(rank=2, small=True))
 def test_conv2d_loop_matches_tensorflow(case):
     check_against_tensorflow(convbook.conv2d_loop, case)

@@ -11,6 +11,7 @@ im2col idea of chapter 5.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -19,7 +20,7 @@ from numpy.typing import ArrayLike
 from ._arguments import ConvArguments, prepare_conv
 from .shapes import Padding
 
-__all__ = ["conv1d", "conv2d", "windows"]
+__all__ = ["conv1d", "conv2d", "conv2d_im2col", "conv2d_per_tap", "im2col", "windows"]
 
 
 def windows(args: ConvArguments) -> np.ndarray:
@@ -194,3 +195,113 @@ def conv2d(
     """
     args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d")
     return _convolve(args)
+
+
+def im2col(args: ConvArguments) -> np.ndarray:
+    """The im2col matrix: one row per output position, one column per kernel tap and channel.
+
+    Parameters
+    ----------
+    args : ConvArguments
+        Validated arguments from `convbook._arguments.prepare_conv`.
+
+    Returns
+    -------
+    ndarray, shape (batch * prod(out_spatial), prod(kernel_size) * c_in)
+        Row ``r`` is the window of output position ``r`` (batch-major, then
+        row-major over positions), flattened tap by tap with the channels
+        innermost -- the order of ``kernel.reshape(-1, c_out)``. Unlike
+        `windows`, this is a copy: ``prod(kernel_size)`` times the input.
+    """
+    rank = args.x.ndim - 2
+    patches = windows(args)  # (batch, *out_spatial, c_in, *taps)
+    channel_last = (*range(rank + 1), *range(rank + 2, 2 * rank + 2), rank + 1)
+    patches = patches.transpose(channel_last)  # (batch, *out_spatial, *taps, c_in)
+    n_rows = int(np.prod(patches.shape[: rank + 1]))
+    n_columns = int(np.prod(patches.shape[rank + 1 :]))
+    return patches.reshape(n_rows, n_columns)
+
+
+def conv2d_im2col(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> np.ndarray:
+    """`conv2d` as im2col and one matrix product per group.
+
+    Every window is copied into a row of a matrix (`im2col`), and the
+    convolution becomes ``columns @ kernel.reshape(-1, c_out)``: the method
+    Caffe made famous, and the one chapter 5 builds step by step. Arguments,
+    result and errors are those of `conv2d`.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> conv2d_im2col(x, np.ones((2, 2, 1, 1)))[0, :, :, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_im2col")
+    kh, kw, c_in_g, c_out = args.kernel.shape
+    c_out_g = c_out // args.groups
+    y = np.empty((int(np.prod(args.output_shape[:3])), c_out), dtype=args.dtype)
+    for g in range(args.groups):
+        in_group = args.x[..., g * c_in_g : (g + 1) * c_in_g]
+        columns = im2col(replace(args, x=in_group))  # (positions, kh * kw * c_in_g)
+        weights = args.kernel[..., g * c_out_g : (g + 1) * c_out_g].reshape(kh * kw * c_in_g, c_out_g)
+        y[:, g * c_out_g : (g + 1) * c_out_g] = columns @ weights
+    if args.bias is not None:
+        y += args.bias
+    return y.reshape(args.output_shape)
+
+
+def conv2d_per_tap(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> np.ndarray:
+    """`conv2d` as a sum of ``kh * kw`` shifted matrix products, one per kernel tap.
+
+    For tap ``(p, q)``, the input pixels it meets at every output position
+    form one strided slice of the padded input; multiplying that slice by
+    ``kernel[p, q]`` (a ``c_in x c_out`` matrix) and summing over taps gives
+    the convolution with no im2col copy. Arguments, result and errors are
+    those of `conv2d`.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> conv2d_per_tap(x, np.ones((2, 2, 1, 1)))[0, :, :, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_per_tap")
+    x_padded = np.pad(args.x, ((0, 0), *args.pads, (0, 0)))
+    _, out_rows, out_cols, c_out = args.output_shape
+    (sh, sw), (dh, dw) = args.strides, args.dilation_rate
+    kh, kw, c_in_g, _ = args.kernel.shape
+    c_out_g = c_out // args.groups
+    y = np.zeros(args.output_shape, dtype=args.dtype)
+    for p in range(kh):
+        for q in range(kw):
+            rows = slice(p * dh, p * dh + (out_rows - 1) * sh + 1, sh)
+            cols = slice(q * dw, q * dw + (out_cols - 1) * sw + 1, sw)
+            tap_input = x_padded[:, rows, cols, :]  # (batch, out_rows, out_cols, c_in)
+            for g in range(args.groups):
+                y[..., g * c_out_g : (g + 1) * c_out_g] += (
+                    tap_input[..., g * c_in_g : (g + 1) * c_in_g]
+                    @ args.kernel[p, q, :, g * c_out_g : (g + 1) * c_out_g]
+                )
+    if args.bias is not None:
+        y += args.bias
+    return y

@@ -17,8 +17,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
-from ._arguments import ConvArguments, prepare_conv
-from .shapes import Padding
+from ._arguments import ConvArguments, as_real_array, prepare_conv
+from .shapes import Padding, normalize_tuple
 
 __all__ = ["conv1d", "conv2d", "conv2d_im2col", "conv2d_per_tap", "im2col", "windows"]
 
@@ -197,22 +197,8 @@ def conv2d(
     return _convolve(args)
 
 
-def im2col(args: ConvArguments) -> np.ndarray:
-    """The im2col matrix: one row per output position, one column per kernel tap and channel.
-
-    Parameters
-    ----------
-    args : ConvArguments
-        Validated arguments from `convbook._arguments.prepare_conv`.
-
-    Returns
-    -------
-    ndarray, shape (batch * prod(out_spatial), prod(kernel_size) * c_in)
-        Row ``r`` is the window of output position ``r`` (batch-major, then
-        row-major over positions), flattened tap by tap with the channels
-        innermost -- the order of ``kernel.reshape(-1, c_out)``. Unlike
-        `windows`, this is a copy: ``prod(kernel_size)`` times the input.
-    """
+def _im2col(args: ConvArguments) -> np.ndarray:
+    """`im2col` from validated arguments."""
     rank = args.x.ndim - 2
     patches = windows(args)  # (batch, *out_spatial, c_in, *taps)
     channel_last = (*range(rank + 1), *range(rank + 2, 2 * rank + 2), rank + 1)
@@ -220,6 +206,55 @@ def im2col(args: ConvArguments) -> np.ndarray:
     n_rows = int(np.prod(patches.shape[: rank + 1]))
     n_columns = int(np.prod(patches.shape[rank + 1 :]))
     return patches.reshape(n_rows, n_columns)
+
+
+def im2col(
+    x: ArrayLike,
+    kernel_size: int | Sequence[int],
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+) -> np.ndarray:
+    """The im2col matrix: one row per output position, one column per kernel tap and channel.
+
+    Parameters
+    ----------
+    x : array_like, shape (batch, rows, cols, c_in) or (batch, steps, c_in)
+        Input, channels last; 1D or 2D.
+    kernel_size : int or tuple of int
+        Taps per spatial axis, ``(kh, kw)`` or ``(k,)``.
+    strides, padding, dilation_rate
+        As in `conv2d` (or `conv1d` for 1D input).
+
+    Returns
+    -------
+    ndarray, shape (batch * out_rows * out_cols, kh * kw * c_in)
+        Row ``r`` is the window of output position ``r`` (batch-major, then
+        row-major over positions), flattened tap by tap with the channels
+        innermost -- the order of ``kernel.reshape(-1, c_out)``, so that
+        ``im2col(x, ...) @ kernel.reshape(-1, c_out)`` is the convolution.
+        Unlike `windows`, this is a copy, about ``kh * kw`` times the input.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> im2col(x, 2)
+    array([[0., 1., 3., 4.],
+           [1., 2., 4., 5.],
+           [3., 4., 6., 7.],
+           [4., 5., 7., 8.]])
+    """
+    x = as_real_array(x, "x")
+    rank = x.ndim - 2
+    if rank not in (1, 2):
+        raise ValueError(
+            f"x must have 3 axes (batch, steps, channels) or 4 (batch, rows, cols, channels); got shape {x.shape}"
+        )
+    taps = normalize_tuple(kernel_size, rank, "kernel_size")
+    kernel = np.broadcast_to(np.zeros(1, dtype=np.result_type(x.dtype, np.float32)), (*taps, x.shape[-1], 1))
+    args = prepare_conv(x, kernel, None, strides, padding, dilation_rate, 1, rank=rank, function="im2col")
+    return _im2col(args)
 
 
 def conv2d_im2col(
@@ -252,7 +287,7 @@ def conv2d_im2col(
     y = np.empty((int(np.prod(args.output_shape[:3])), c_out), dtype=args.dtype)
     for g in range(args.groups):
         in_group = args.x[..., g * c_in_g : (g + 1) * c_in_g]
-        columns = im2col(replace(args, x=in_group))  # (positions, kh * kw * c_in_g)
+        columns = _im2col(replace(args, x=in_group))  # (positions, kh * kw * c_in_g)
         weights = args.kernel[..., g * c_out_g : (g + 1) * c_out_g].reshape(kh * kw * c_in_g, c_out_g)
         y[:, g * c_out_g : (g + 1) * c_out_g] = columns @ weights
     if args.bias is not None:

@@ -4,12 +4,14 @@ TensorFlow's C++ runtime writes log lines (the oneDNN notice among them) straigh
 to the process's standard error when it loads, below Python, and Jupyter shows
 them as cell output. ``TF_CPP_MIN_LOG_LEVEL`` hides most of them; the rest are
 kept out of the notebook by pointing file descriptor 2 at ``/dev/null`` while
-TensorFlow loads. Nothing about TensorFlow's behaviour or speed changes.
+TensorFlow loads, and TensorFlow's Python logger is set to report errors only.
+Nothing about TensorFlow's behaviour or speed changes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -57,6 +59,8 @@ def setup_notebook(seed: int = 0, precision: int = 4) -> ModuleType:
         import keras
         import tensorflow  # noqa: F401  (loads the C++ runtime, and its log lines, now)
 
+    # TensorFlow's Python-side warnings (e.g. about retracing a function for new shapes) are log lines too.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     keras.utils.set_random_seed(seed)
     np.set_printoptions(precision=precision, suppress=True)
     return keras

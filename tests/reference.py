@@ -60,26 +60,37 @@ def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
             groups=groups,
         )
         return one[:0]
-    dtype = x.dtype
-    x, kernel = x.astype(np.float64), kernel.astype(np.float64)
-    rank = x.ndim - 2
+    y = tf_conv_tensor(
+        tf.constant(x, tf.float64),
+        tf.constant(kernel, tf.float64),
+        strides=strides,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+    ).numpy()
+    if bias is not None:
+        y = y + bias
+    return y.astype(x.dtype)
+
+
+def tf_conv_tensor(x, kernel, *, strides, padding, dilation, groups=1):
+    """`tf_conv` on TensorFlow tensors, differentiable with ``tf.GradientTape``."""
+    rank = len(x.shape) - 2
     strides, dilation = tuple(strides), tuple(dilation)
     direct = padding in ("valid", "same") and (max(strides) == 1 or max(dilation) == 1)
     if direct:
         x_in, tf_padding, tf_strides = x, padding.upper(), strides
     else:
         pads = explicit_pads(padding, x.shape[1:-1], kernel.shape[:rank], strides, dilation)
-        x_in, tf_padding, tf_strides = np.pad(x, [(0, 0), *pads, (0, 0)]), "VALID", (1,) * rank
+        x_in, tf_padding, tf_strides = tf.pad(x, [(0, 0), *pads, (0, 0)]), "VALID", (1,) * rank
     c_in_g = kernel.shape[-2]
     c_out_g = kernel.shape[-1] // groups
     parts = []
     for g in range(groups):
         xg = x_in[..., g * c_in_g : (g + 1) * c_in_g]
         kg = kernel[..., g * c_out_g : (g + 1) * c_out_g]
-        parts.append(tf.nn.convolution(xg, kg, strides=tf_strides, padding=tf_padding, dilations=dilation).numpy())
-    y = np.concatenate(parts, axis=-1)
+        parts.append(tf.nn.convolution(xg, kg, strides=tf_strides, padding=tf_padding, dilations=dilation))
+    y = tf.concat(parts, axis=-1)
     if not direct:
         y = y[(slice(None), *(slice(None, None, s) for s in strides))]
-    if bias is not None:
-        y = y + bias
-    return y.astype(dtype)
+    return y

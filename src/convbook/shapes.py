@@ -29,6 +29,7 @@ __all__ = [
     "output_size",
     "padding_amounts",
     "receptive_field",
+    "transpose_output_size",
 ]
 
 #: The padding names the convolutions accept (``"causal"`` only in 1D).
@@ -397,3 +398,63 @@ def receptive_field(layers: Sequence[tuple[int, int, int] | tuple[int, int] | tu
         size += (k - 1) * d * jump
         jump *= s
     return ReceptiveField(size=size, jump=jump)
+
+
+def transpose_output_size(
+    input_size: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: str = "valid",
+    output_padding: int | None = None,
+    dilation_rate: int = 1,
+) -> int:
+    """Output length of a transposed convolution along one axis (Keras' ``Conv*DTranspose`` rule).
+
+    A transposed convolution maps ``n`` positions back to a length ``L`` from which the forward
+    convolution (same kernel, stride, padding, dilation) would produce ``n`` outputs. Several ``L``
+    do when ``s > 1``; Keras picks
+
+    - ``"valid"``: ``L = n * s + max(k_eff - s, 0)``,
+    - ``"same"``: ``L = n * s``,
+
+    with ``k_eff = (k - 1) * d + 1``, or, when ``output_padding`` is given,
+    ``L = (n - 1) * s + k_eff - 2 * pad + output_padding`` with ``pad = 0`` (valid) or
+    ``k_eff // 2`` (same).
+
+    Parameters
+    ----------
+    input_size : int
+        Length ``n`` of the transposed convolution's input.
+    kernel_size, stride, dilation_rate : int
+        As for the forward convolution.
+    padding : {"valid", "same"}
+        The forward convolution's padding.
+    output_padding : int, optional
+        Extra positions at the end, ``0 <= output_padding < stride``; picks one of the possible ``L``.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> transpose_output_size(5, 3, stride=2)                 # 5 * 2 + (3 - 2)
+    11
+    >>> transpose_output_size(5, 3, stride=2, padding="same")
+    10
+    >>> transpose_output_size(5, 3, stride=2, output_padding=1)
+    12
+    """
+    n = _as_int(input_size, "input_size", minimum=0)
+    s = _as_int(stride, "stride", minimum=1)
+    extent = effective_kernel_size(kernel_size, dilation_rate)
+    mode = padding.lower() if isinstance(padding, str) else padding
+    if mode not in ("valid", "same"):
+        raise ValueError(f"padding of a transposed convolution must be 'valid' or 'same'; got {padding!r}")
+    if output_padding is None:
+        return n * s + max(extent - s, 0) if mode == "valid" else n * s
+    output_padding = _as_int(output_padding, "output_padding", minimum=0)
+    if output_padding >= s:
+        raise ValueError(f"output_padding must be smaller than the stride ({s}); got {output_padding}")
+    pad = 0 if mode == "valid" else extent // 2
+    return (n - 1) * s + extent - 2 * pad + output_padding

@@ -9,8 +9,16 @@ Modules, in the order the book builds them:
 ``vectorized``
     ``conv1d``, ``conv2d``: the same numbers from sliding windows and ``einsum``;
     ``conv2d_per_tap`` and ``conv2d_im2col``, the other vectorizations of chapter 5.
-``plotting``
-    Figures of kernels and feature maps.
+``backward``
+    ``conv1d_backward``, ``conv2d_backward``: gradients with respect to input, kernel and bias.
+``transposed``
+    ``conv1d_transpose``, ``conv2d_transpose``: Keras' transposed convolutions.
+``layers``
+    ``depthwise_conv2d``, ``separable_conv2d``: Keras' depthwise and separable layers.
+``plotting``, ``diagrams``, ``animation``
+    Figures of kernels and feature maps, padding diagrams, the sliding-window animation.
+``keras_bridge``
+    ``keras_conv``: the Keras layer for a convbook call, with the same weights.
 ``notebook``
     ``setup_notebook``: the first cell of every chapter.
 

@@ -50,14 +50,15 @@ def _conv_transpose(x, kernel, bias, strides, padding, output_padding, dilation_
         shapes.transpose_output_size(n, k, s, padding, op, d)
         for n, k, s, op, d in zip(x.shape[1:-1], kernel_size, steps, extra, dilation, strict=True)
     )
-    # The forward convolution from the output shape back to x's shape; its input gradient is the result.
-    forward_input = np.broadcast_to(np.zeros((), dtype=x.dtype), (x.shape[0], *out_spatial, kernel.shape[-2]))
-    args = prepare_conv(forward_input, kernel, None, steps, padding, dilation, 1, rank, function)
-    if args.output_shape[1:-1] != x.shape[1:-1]:
+    # The forward convolution must map the output shape back to x's shape; its input gradient is the result.
+    maps_back = shapes.conv_output_shape(out_spatial, kernel_size, steps, padding, dilation) if all(out_spatial) else ()
+    if maps_back != x.shape[1:-1]:
         raise ValueError(
             f"output_padding={output_padding!r} gives an output of shape {out_spatial}, from which the forward "
-            f"convolution makes {args.output_shape[1:-1]} positions, not x's {x.shape[1:-1]}"
+            f"convolution makes {maps_back} positions, not x's {x.shape[1:-1]}; choose another output_padding"
         )
+    forward_input = np.broadcast_to(np.zeros((), dtype=x.dtype), (x.shape[0], *out_spatial, kernel.shape[-2]))
+    args = prepare_conv(forward_input, kernel, None, steps, padding, dilation, 1, rank, function)
     y = input_gradient(args, x.astype(args.dtype, copy=False))
     if bias is not None:
         bias = as_real_array(bias, "bias")

@@ -11,13 +11,14 @@ from browser.site import HTML, ROOT, SCREENSHOTS
 
 TOC = (ROOT / "_toc.yml").read_text()
 CHAPTERS = sorted(re.findall(r"file: (notebooks/\d\d_\w+)", TOC))
-ANIMATED = {page for page in CHAPTERS if "to_jshtml" in (ROOT / f"{page}.ipynb").read_text()}
+ANIMATED = {page for page in CHAPTERS if "_anim_img" in (ROOT / f"{page}.ipynb").read_text()}  # to_jshtml players
 
 
 def test_every_notebook_is_a_chapter_page():
     notebooks = sorted(f"notebooks/{p.stem}" for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert notebooks == CHAPTERS
     assert CHAPTERS, "no chapters in _toc.yml"
+    assert "notebooks/02_images_and_filters" in ANIMATED, "chapter 2's sliding-window animation is missing"
 
 
 class PageVisit:

@@ -13,6 +13,8 @@ Modules, in the order the book builds them:
     ``conv1d_backward``, ``conv2d_backward``: gradients with respect to input, kernel and bias.
 ``transposed``
     ``conv1d_transpose``, ``conv2d_transpose``: Keras' transposed convolutions.
+``pooling``
+    ``max_pool2d``, ``average_pool2d`` (and their loops): Keras' pooling layers.
 ``layers``
     ``depthwise_conv2d``, ``separable_conv2d``: Keras' depthwise and separable layers.
 ``plotting``, ``diagrams``, ``animation``

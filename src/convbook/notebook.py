@@ -37,7 +37,7 @@ def quiet_stderr() -> Iterator[None]:
         os.close(saved)
 
 
-def setup_notebook(seed: int = 0, precision: int = 4) -> ModuleType:
+def setup_notebook(seed: int = 0, precision: int = 4, *, deterministic: bool = False) -> ModuleType:
     """Import Keras quietly, seed every random generator, set NumPy's print options.
 
     Parameters
@@ -48,16 +48,26 @@ def setup_notebook(seed: int = 0, precision: int = 4) -> ModuleType:
     precision : int, default 4
         Digits NumPy prints after the decimal point (small values are not
         shown in scientific notation).
+    deterministic : bool, default False
+        Also make TensorFlow reproducible run after run: one thread for its operations (so sums are
+        always added in the same order) and ``tf.config.experimental.enable_op_determinism()``. For
+        notebooks that train; it must come before TensorFlow runs its first operation.
 
     Returns
     -------
     module
         The ``keras`` module, ready to use.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # 3 hides the C++ runtime's INFO, WARNING and ERROR log lines (its errors that matter raise exceptions).
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     with quiet_stderr():
         import keras
-        import tensorflow  # noqa: F401  (loads the C++ runtime, and its log lines, now)
+        import tensorflow as tf  # loads the C++ runtime, and its log lines, now
+
+    if deterministic:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.config.experimental.enable_op_determinism()
 
     # TensorFlow's Python-side warnings (e.g. about retracing a function for new shapes) are log lines too.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -22,7 +22,8 @@ def annotate_cells(ax: plt.Axes, values: np.ndarray, fmt: str = "{:.2f}", fontsi
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-        Axes holding an ``imshow`` of ``values``.
+        Axes holding an ``imshow`` of ``values``; the text is white on dark cells of its colour map and
+        black on light ones.
     values : ndarray, shape (rows, cols)
         The numbers to write.
     fmt : str, default "{:.2f}"
@@ -32,10 +33,12 @@ def annotate_cells(ax: plt.Axes, values: np.ndarray, fmt: str = "{:.2f}", fontsi
     values = np.asarray(values)
     if values.ndim != 2:
         raise ValueError(f"values must be a 2D array; got shape {values.shape}")
-    finite = values[np.isfinite(values)]
-    middle = (finite.max() + finite.min()) / 2 if finite.size else 0.0
+    image = ax.images[-1] if ax.images else None
     for (row, col), value in np.ndenumerate(values):
-        color = "white" if value < middle else "black"
+        color = "black"
+        if image is not None and np.isfinite(value):
+            red, green, blue, _ = image.cmap(image.norm(value))
+            color = "white" if 0.299 * red + 0.587 * green + 0.114 * blue < 0.5 else "black"  # dark cell: white text
         ax.text(col, row, fmt.format(value), ha="center", va="center", fontsize=fontsize, color=color)
 
 
@@ -73,7 +76,11 @@ def plot_kernels(
     kh, kw, c_in, c_out = kernel.shape
     limit = float(np.abs(kernel).max()) or 1.0
     fig, axes = plt.subplots(
-        c_in, c_out, figsize=(1.2 + 1.5 * c_out * max(kw, 2) / 2, 0.9 + 1.4 * c_in * max(kh, 2) / 2), squeeze=False
+        c_in,
+        c_out,
+        figsize=(1.2 + 1.5 * c_out * max(kw, 2) / 2, 0.9 + 1.4 * c_in * max(kh, 2) / 2),
+        squeeze=False,
+        layout="constrained",
     )
     for c in range(c_in):
         for o in range(c_out):
@@ -90,7 +97,6 @@ def plot_kernels(
             if o == 0:
                 ax.set_ylabel(f"input channel {c}", fontsize=9)
     fig.suptitle(f"{title}: shape (kh, kw, c_in, c_out) = {kernel.shape}", fontsize=11)
-    fig.tight_layout()
     return fig
 
 
@@ -138,7 +144,7 @@ def plot_maps(
     limits: dict[str, float] = {}
     if shared_scale:
         limits = dict(vmin=min(a.min() for a in arrays), vmax=max(a.max() for a in arrays))
-    fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 3.4), squeeze=False)
+    fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 3.4), squeeze=False, layout="constrained")
     for ax, array, title in zip(axes[0], arrays, titles, strict=True):
         image = ax.imshow(array, cmap=cmap, **limits)
         if annotate:
@@ -149,5 +155,4 @@ def plot_maps(
         if colorbar:
             fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     fig.suptitle(suptitle, fontsize=11)
-    fig.tight_layout()
     return fig

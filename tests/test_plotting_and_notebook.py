@@ -1,0 +1,68 @@
+"""convbook.plotting figures and convbook.notebook.setup_notebook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from convbook.notebook import quiet_stderr
+from convbook.plotting import plot_kernels, plot_maps
+
+
+def test_plot_kernels_grid_titles_and_annotations():
+    kernel = np.arange(2 * 3 * 2 * 4, dtype=float).reshape(2, 3, 2, 4) - 20
+    fig = plot_kernels(kernel, "Test")
+    axes = fig.get_axes()
+    assert len(axes) == 2 * 4
+    assert "shape (kh, kw, c_in, c_out) = (2, 3, 2, 4)" in fig._suptitle.get_text()
+    assert axes[0].get_title() == "output channel 0\nkernel[:, :, 0, 0]"
+    assert axes[4].get_ylabel() == "input channel 1"
+    assert len(axes[0].texts) == 2 * 3  # one number per weight
+    # Symmetric colour scale, shared by all panels.
+    assert {ax.images[0].get_clim() for ax in axes} == {(-27.0, 27.0)}  # weights run from -20 to 27
+
+
+def test_annotation_colour_follows_cell_darkness():
+    fig = plot_maps([np.array([[0.0, 1.0]])], ["t"], "s", cmap="gray", annotate=True)
+    dark, light = fig.get_axes()[0].texts
+    assert dark.get_color() == "white" and light.get_color() == "black"
+
+
+def test_plot_maps_layout_and_errors():
+    fig = plot_maps([np.zeros((3, 3)), np.ones((2, 4))], ["a", "b"], "Both", colorbar=True)
+    titles = [ax.get_title() for ax in fig.get_axes() if ax.get_title()]
+    assert titles == ["a", "b"]
+    with pytest.raises(ValueError, match="maps and titles must have the same length; got 2 and 1"):
+        plot_maps([np.zeros((2, 2))] * 2, ["a"], "x")
+    with pytest.raises(ValueError, match=r"maps\[0\] must be a 2D array; got shape \(2,\)"):
+        plot_maps([np.zeros(2)], ["a"], "x")
+    with pytest.raises(ValueError, match="kernel must have 4 axes"):
+        plot_kernels(np.zeros((3, 3)))
+
+
+def test_quiet_stderr_silences_file_descriptor_2(capfd):
+    with quiet_stderr():
+        os.write(2, b"hidden\n")
+    os.write(2, b"shown\n")
+    assert capfd.readouterr().err == "shown\n"
+
+
+def test_setup_notebook_imports_keras_without_log_lines():
+    code = (
+        "from convbook.notebook import setup_notebook\n"
+        "keras = setup_notebook(seed=3, deterministic=True)\n"
+        "import numpy as np, tensorflow as tf\n"
+        "print(keras.__name__, tf.config.threading.get_intra_op_parallelism_threads(), np.random.rand() < 1)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "keras 1 True"
+    assert result.stderr == "", result.stderr

@@ -241,3 +241,8 @@ def test_offline_html_needs_no_network():
         assert f'title="{label}"' in html
     online = animation_html(animate_convolution(np.eye(2), np.ones((1, 1))), offline=False)
     assert "font-awesome" in online
+
+
+def test_player_image_has_alt_text():
+    html = animation_html(animate_convolution(np.eye(2), np.ones((1, 1))), alt='Two "frames" & more')
+    assert 'alt="Two &quot;frames&quot; &amp; more"' in html

@@ -19,6 +19,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from html import escape
 from io import BytesIO
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -427,7 +428,13 @@ class _PaletteHTMLWriter(HTMLWriter):
 
 
 def animation_html(
-    anim: Animation, *, default_mode: str = "once", colors: int | None = 64, offline: bool = True, name: str = ""
+    anim: Animation,
+    *,
+    default_mode: str = "once",
+    colors: int | None = 64,
+    offline: bool = True,
+    name: str = "",
+    alt: str = "Animation",
 ) -> str:
     """Self-contained HTML player for an animation, identical on every run.
 
@@ -456,6 +463,9 @@ def animation_html(
     name : str, default ""
         Mixed into the hash: give two identical animations on one page
         different names so that their players do not share element ids.
+    alt : str, default "Animation"
+        Alt text of the player's frame image: what the animation shows, for
+        readers who cannot see it.
 
     Returns
     -------
@@ -499,5 +509,6 @@ def animation_html(
     if len(ids) != 1:
         raise RuntimeError(f"expected one player id in matplotlib's HTML, found {len(ids)}")
     (random_id,) = ids
+    html = html.replace(f'<img id="_anim_img{random_id}"', f'<img id="_anim_img{random_id}" alt="{escape(alt)}"', 1)
     digest = hashlib.sha256((name + "\0" + html.replace(random_id, "")).encode()).hexdigest()[:32]
     return html.replace(random_id, digest)

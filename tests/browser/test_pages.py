@@ -69,10 +69,27 @@ def test_math_is_typeset_from_local_files(visit):
     assert "$$" not in text and "\\frac" not in text and "\\sum" not in text
 
 
-def test_every_image_loaded(visit):
-    sizes = visit.page.eval_on_selector_all("article img", "images => images.map(i => [i.src, i.naturalWidth])")
-    broken = [src for src, width in sizes if width == 0]
+def test_every_image_loaded_and_has_alt_text(visit):
+    images = visit.page.eval_on_selector_all(
+        "article img", "images => images.map(i => [i.src, i.naturalWidth, i.getAttribute('alt') || ''])"
+    )
+    broken = [src for src, width, _ in images if width == 0]
     assert not broken, broken
+    # Alt text says what a figure shows; a file name (myst-nb's default) does not.
+    unlabelled = [src for src, _, alt in images if len(alt) < 10 or alt.endswith((".png", ".svg", ".jpg"))]
+    assert not unlabelled, unlabelled
+
+
+def test_intro_shows_the_chapter_map(browser, base_url):
+    visit = PageVisit(browser, f"{base_url}/book/intro.html")
+    try:
+        chapter_map = visit.page.locator("img[src*=chapter_map]")
+        assert chapter_map.count() == 1
+        assert chapter_map.evaluate("i => i.naturalWidth") > 0
+        assert "Chapter map" in chapter_map.get_attribute("alt")
+        assert not visit.errors and not visit.foreign_requests()
+    finally:
+        visit.close()
 
 
 def test_no_console_errors_and_no_remote_requests(visit):

@@ -111,6 +111,14 @@ def test_solutions_hidden_until_clicked(visit):
         assert body.is_visible(), f"solution {index} stays hidden after a click"
 
 
+def test_notebook_download_is_offered(visit):
+    link = visit.page.locator(f"a[href$='_sources/notebooks/{visit.name}.ipynb']").first
+    assert link.count() == 1, "no download link for the page's notebook"
+    response = visit.page.request.get(link.evaluate("a => a.href"))
+    assert response.ok
+    assert '"cells"' in response.text() and '"outputs"' in response.text()
+
+
 def test_screenshot(visit):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{visit.name}.png"

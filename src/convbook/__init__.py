@@ -13,6 +13,9 @@ Modules, in the order the book builds them:
     ``conv1d_backward``, ``conv2d_backward``: gradients with respect to input, kernel and bias.
 ``transposed``
     ``conv1d_transpose``, ``conv2d_transpose``: Keras' transposed convolutions.
+``upsampling``
+    ``conv2d_transpose_loop``, ``conv2d_transpose_zero_insertion``, ``insert_zeros``: the other two ways
+    of chapter 8 to compute a transposed convolution.
 ``pooling``
     ``max_pool2d``, ``average_pool2d`` (and their loops): Keras' pooling layers.
 ``layers``

@@ -35,6 +35,16 @@ def test_annotation_colour_follows_cell_darkness():
     assert dark.get_color() == "white" and light.get_color() == "black"
 
 
+def test_plot_maps_symmetric_scale_and_integer_ticks():
+    fig = plot_maps(
+        [np.array([[-1.0, 3.0]]), np.array([[0.5, 2.0]])], ["a", "b"], "s", shared_scale=True, symmetric=True
+    )
+    assert {ax.images[0].get_clim() for ax in fig.get_axes()} == {(-3.0, 3.0)}
+    fig = plot_maps([np.array([[-1.0, 3.0]])], ["a"], "s", symmetric=True)
+    assert fig.get_axes()[0].images[0].get_clim() == (-3.0, 3.0)
+    assert all(float(tick).is_integer() for tick in fig.get_axes()[0].get_xticks())
+
+
 def test_plot_maps_layout_and_errors():
     fig = plot_maps([np.zeros((3, 3)), np.ones((2, 4))], ["a", "b"], "Both", colorbar=True)
     titles = [ax.get_title() for ax in fig.get_axes() if ax.get_title()]

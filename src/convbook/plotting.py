@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from numpy.typing import ArrayLike
 
 __all__ = ["annotate_cells", "plot_kernels", "plot_maps"]
@@ -109,6 +110,7 @@ def plot_maps(
     annotate: bool = False,
     fmt: str = "{:.2f}",
     shared_scale: bool = False,
+    symmetric: bool = False,
     colorbar: bool = False,
 ) -> Figure:
     """Draw 2D arrays (images, feature maps) side by side, each with its title.
@@ -128,6 +130,8 @@ def plot_maps(
         Format of the written values.
     shared_scale : bool, default False
         One colour scale for all panels instead of one each.
+    symmetric : bool, default False
+        Centre the colour scale on zero (for diverging colour maps, so that white means 0).
     colorbar : bool, default False
         Add a colour bar to every panel.
 
@@ -144,9 +148,18 @@ def plot_maps(
     limits: dict[str, float] = {}
     if shared_scale:
         limits = dict(vmin=min(a.min() for a in arrays), vmax=max(a.max() for a in arrays))
+    if shared_scale and symmetric:
+        largest = max(abs(limits["vmin"]), abs(limits["vmax"])) or 1.0
+        limits = dict(vmin=-largest, vmax=largest)
     fig, axes = plt.subplots(1, len(arrays), figsize=(3.2 * len(arrays), 3.4), squeeze=False, layout="constrained")
     for ax, array, title in zip(axes[0], arrays, titles, strict=True):
-        image = ax.imshow(array, cmap=cmap, **limits)
+        panel_limits = limits
+        if symmetric and not shared_scale:
+            largest = float(np.abs(array).max()) or 1.0
+            panel_limits = dict(vmin=-largest, vmax=largest)
+        image = ax.imshow(array, cmap=cmap, **panel_limits)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         if annotate:
             annotate_cells(ax, array, fmt=fmt)
         ax.set_title(title, fontsize=10)

@@ -184,3 +184,55 @@ def test_conv1d_bad_input(conv, name, x, kernel, options, error, message):
 
 def test_causal_padding_is_accepted_in_1d():
     assert convbook.conv1d(SEQUENCE, KERNEL_1D, padding="causal").shape == (1, 6, 4)
+
+
+# The method argument of conv1d and conv2d.
+
+METHOD_CASES = [
+    # (name, keyword arguments, error type, message pattern)
+    (
+        "unknown method",
+        dict(method="fast"),
+        ValueError,
+        r"method must be one of 'auto', 'direct', 'fft', 'einsum'; got 'fast'",
+    ),
+    ("method in capitals", dict(method="FFT"), ValueError, r"method must be one of .*; got 'FFT'"),
+    (
+        "method not a string",
+        dict(method=1),
+        TypeError,
+        r"method must be a string, one of 'auto', 'direct', 'fft', 'einsum'; got 1",
+    ),
+    ("method None", dict(method=None), TypeError, "method must be a string"),
+]
+
+
+@pytest.mark.parametrize(("name", "options", "error", "message"), METHOD_CASES, ids=[c[0] for c in METHOD_CASES])
+def test_conv2d_bad_method(name, options, error, message):
+    with pytest.raises(error, match=message):
+        convbook.conv2d(IMAGE, KERNEL, **options)
+
+
+@pytest.mark.parametrize(("name", "options", "error", "message"), METHOD_CASES, ids=[c[0] for c in METHOD_CASES])
+def test_conv1d_bad_method(name, options, error, message):
+    with pytest.raises(error, match=message):
+        convbook.conv1d(SEQUENCE, KERNEL_1D, **options)
+
+
+@pytest.mark.parametrize("method", ["direct", "fft", "einsum"])
+@pytest.mark.parametrize(("name", "x", "kernel", "options", "error", "message"), CASES_2D, ids=[c[0] for c in CASES_2D])
+def test_every_method_rejects_bad_2d_input_alike(method, name, x, kernel, options, error, message):
+    with pytest.raises(error, match=message):
+        convbook.conv2d(x, kernel, **options, method=method)
+
+
+@pytest.mark.parametrize("method", ["direct", "fft", "einsum"])
+@pytest.mark.parametrize(("name", "x", "kernel", "options", "error", "message"), CASES_1D, ids=[c[0] for c in CASES_1D])
+def test_every_method_rejects_bad_1d_input_alike(method, name, x, kernel, options, error, message):
+    with pytest.raises(error, match=message):
+        convbook.conv1d(x, kernel, **options, method=method)
+
+
+def test_bad_method_is_reported_before_the_arrays_are_checked():
+    with pytest.raises(ValueError, match="method must be"):
+        convbook.conv2d(np.ones((5, 5, 3)), KERNEL, method="loop")

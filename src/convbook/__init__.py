@@ -9,6 +9,9 @@ Modules, in the order the book builds them:
 ``vectorized``
     ``conv1d``, ``conv2d``: the same numbers from sliding windows and ``einsum``;
     ``conv2d_per_tap`` and ``conv2d_im2col``, the other vectorizations of chapter 5.
+``fft``, ``performance``
+    The FFT path of ``conv2d(method="fft")``; FLOP and byte counts, the machine's matmul peak and the
+    benchmark runner behind chapter 9 and ``python -m benchmarks.conv``.
 ``backward``
     ``conv1d_backward``, ``conv2d_backward``: gradients with respect to input, kernel and bias.
 ``transposed``

@@ -10,6 +10,7 @@ gradient of (that convolution maps ``filters`` channels to ``c_in``), so no flip
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -18,10 +19,48 @@ from . import shapes
 from ._arguments import as_real_array, prepare_conv
 from .backward import input_gradient
 
-__all__ = ["conv1d_transpose", "conv2d_transpose"]
+__all__ = ["TransposeArguments", "conv1d_transpose", "conv2d_transpose", "prepare_transpose"]
 
 
-def _conv_transpose(x, kernel, bias, strides, padding, output_padding, dilation_rate, rank, function):
+class TransposeArguments(NamedTuple):
+    """Validated arguments of a transposed convolution, in the result's dtype.
+
+    Attributes
+    ----------
+    x : ndarray, shape (batch, *spatial, c_in)
+    kernel : ndarray, shape (*kernel_size, filters, c_in)
+    bias : ndarray of shape (filters,), or None
+    strides, dilation_rate : tuple of int, one per spatial axis
+    out_spatial : tuple of int
+        Spatial shape of the result (`convbook.shapes.transpose_output_size`).
+    pads : tuple of (int, int)
+        The forward convolution's padding of a result-shaped input, per axis.
+    """
+
+    x: np.ndarray
+    kernel: np.ndarray
+    bias: np.ndarray | None
+    strides: tuple[int, ...]
+    dilation_rate: tuple[int, ...]
+    out_spatial: tuple[int, ...]
+    pads: tuple[tuple[int, int], ...]
+
+
+def prepare_transpose(
+    x: object,
+    kernel: object,
+    bias: object,
+    strides: int | Sequence[int],
+    padding: object,
+    output_padding: int | Sequence[int] | None,
+    dilation_rate: int | Sequence[int],
+    rank: int,
+    function: str,
+) -> TransposeArguments:
+    """Validate and normalize the arguments of a ``rank``-D transposed convolution.
+
+    Raises `TypeError` or `ValueError` naming the argument at fault; see `conv2d_transpose`.
+    """
     x = as_real_array(x, "x")
     kernel = as_real_array(kernel, "kernel")
     axes = "(batch, steps, channels)" if rank == 1 else "(batch, rows, cols, channels)"
@@ -31,17 +70,20 @@ def _conv_transpose(x, kernel, bias, strides, padding, output_padding, dilation_
     layout = "(k, filters, c_in)" if rank == 1 else "(kh, kw, filters, c_in)"
     if kernel.ndim != rank + 2:
         raise ValueError(f"kernel must have {rank + 2} axes {layout}; got shape {kernel.shape}")
+    if kernel.size == 0:
+        raise ValueError(f"kernel must not be empty; got shape {kernel.shape}")
     if kernel.shape[-1] != x.shape[-1]:
         raise ValueError(
             f"kernel has {kernel.shape[-1]} input channels (kernel.shape[-1], layout {layout}) but x has {x.shape[-1]}"
         )
     if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
         raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}")
+    padding = padding.lower()
     steps = shapes.normalize_tuple(strides, rank, "strides")
     dilation = shapes.normalize_tuple(dilation_rate, rank, "dilation_rate")
-    if output_padding is None or isinstance(output_padding, int):
+    if output_padding is None or shapes._is_int(output_padding):
         extra = (output_padding,) * rank
-    elif isinstance(output_padding, Sequence) and len(output_padding) == rank:
+    elif isinstance(output_padding, Sequence) and not isinstance(output_padding, str) and len(output_padding) == rank:
         extra = tuple(output_padding)
     else:
         raise ValueError(f"output_padding must be an int or {rank} ints; got {output_padding!r}")
@@ -50,22 +92,38 @@ def _conv_transpose(x, kernel, bias, strides, padding, output_padding, dilation_
         shapes.transpose_output_size(n, k, s, padding, op, d)
         for n, k, s, op, d in zip(x.shape[1:-1], kernel_size, steps, extra, dilation, strict=True)
     )
-    # The forward convolution must map the output shape back to x's shape; its input gradient is the result.
+    # The forward convolution of a result-shaped input must give back x's shape.
     maps_back = shapes.conv_output_shape(out_spatial, kernel_size, steps, padding, dilation) if all(out_spatial) else ()
     if maps_back != x.shape[1:-1]:
         raise ValueError(
             f"output_padding={output_padding!r} gives an output of shape {out_spatial}, from which the forward "
             f"convolution makes {maps_back} positions, not x's {x.shape[1:-1]}; choose another output_padding"
         )
-    forward_input = np.broadcast_to(np.zeros((), dtype=x.dtype), (x.shape[0], *out_spatial, kernel.shape[-2]))
-    args = prepare_conv(forward_input, kernel, None, steps, padding, dilation, 1, rank, function)
-    y = input_gradient(args, x.astype(args.dtype, copy=False))
     if bias is not None:
         bias = as_real_array(bias, "bias")
         if bias.shape != (kernel.shape[-2],):
             raise ValueError(f"bias must have shape (filters,) = ({kernel.shape[-2]},); got shape {bias.shape}")
-        y = y + bias.astype(args.dtype, copy=False)
-    return y
+    dtype = np.result_type(x.dtype, kernel.dtype, np.float32 if bias is None else bias.dtype, np.float32)
+    if dtype.kind != "f":
+        dtype = np.dtype(np.float64)
+    return TransposeArguments(
+        x=x.astype(dtype, copy=False),
+        kernel=kernel.astype(dtype, copy=False),
+        bias=None if bias is None else bias.astype(dtype, copy=False),
+        strides=steps,
+        dilation_rate=dilation,
+        out_spatial=out_spatial,
+        pads=shapes.conv_padding(out_spatial, kernel_size, steps, padding, dilation),
+    )
+
+
+def _conv_transpose(x, kernel, bias, strides, padding, output_padding, dilation_rate, rank, function):
+    t = prepare_transpose(x, kernel, bias, strides, padding, output_padding, dilation_rate, rank, function)
+    # The result is the input gradient of the forward convolution from the result's shape back to x's.
+    forward_input = np.broadcast_to(np.zeros((), dtype=t.x.dtype), (t.x.shape[0], *t.out_spatial, t.kernel.shape[-2]))
+    args = prepare_conv(forward_input, t.kernel, None, t.strides, t.pads, t.dilation_rate, 1, rank, function)
+    y = input_gradient(args, t.x)
+    return y if t.bias is None else y + t.bias
 
 
 def conv1d_transpose(

@@ -16,95 +16,16 @@ Both take exactly the arguments of `convbook.transposed.conv2d_transpose` and gi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
 from . import shapes
 from ._arguments import as_real_array
+from .transposed import prepare_transpose
 from .vectorized import conv2d
 
 __all__ = ["conv2d_transpose_loop", "conv2d_transpose_zero_insertion", "insert_zeros"]
-
-_LAYOUT = "(kh, kw, filters, c_in)"
-
-
-class _Transpose(NamedTuple):
-    """Validated arguments of a 2D transposed convolution."""
-
-    x: np.ndarray  # (batch, rows, cols, c_in), in the result's dtype
-    kernel: np.ndarray  # (kh, kw, filters, c_in), in the result's dtype
-    bias: np.ndarray | None  # (filters,)
-    strides: tuple[int, int]
-    dilation_rate: tuple[int, int]
-    out_spatial: tuple[int, int]  # (out_rows, out_cols)
-    pads: tuple[tuple[int, int], tuple[int, int]]  # the forward convolution's padding of the output
-
-
-def _prepare(
-    x: object,
-    kernel: object,
-    bias: object,
-    strides: int | Sequence[int],
-    padding: object,
-    output_padding: int | Sequence[int] | None,
-    dilation_rate: int | Sequence[int],
-    function: str,
-) -> _Transpose:
-    x = as_real_array(x, "x")
-    kernel = as_real_array(kernel, "kernel")
-    if x.ndim != 4:
-        hint = f"; for a single image add a batch axis: {function}(x[None], ...)" if x.ndim == 3 else ""
-        raise ValueError(f"x must have 4 axes (batch, rows, cols, channels); got shape {x.shape}{hint}")
-    if kernel.ndim != 4:
-        raise ValueError(f"kernel must have 4 axes {_LAYOUT}; got shape {kernel.shape}")
-    if kernel.size == 0:
-        raise ValueError(f"kernel must not be empty; got shape {kernel.shape}")
-    if kernel.shape[-1] != x.shape[-1]:
-        raise ValueError(
-            f"kernel has {kernel.shape[-1]} input channels (kernel.shape[-1], layout {_LAYOUT}) but x has {x.shape[-1]}"
-        )
-    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
-        raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}")
-    padding = padding.lower()
-    steps = shapes.normalize_tuple(strides, 2, "strides")
-    dilation = shapes.normalize_tuple(dilation_rate, 2, "dilation_rate")
-    if output_padding is None or shapes._is_int(output_padding):
-        extra = (output_padding, output_padding)
-    elif isinstance(output_padding, Sequence) and not isinstance(output_padding, str) and len(output_padding) == 2:
-        extra = tuple(output_padding)
-    else:
-        raise ValueError(f"output_padding must be an int or 2 ints; got {output_padding!r}")
-    kernel_size = kernel.shape[:2]
-    out_spatial = tuple(
-        shapes.transpose_output_size(n, k, s, padding, op, d)
-        for n, k, s, op, d in zip(x.shape[1:3], kernel_size, steps, extra, dilation, strict=True)
-    )
-    # The forward convolution of an output-shaped input must give back x's shape.
-    maps_back = shapes.conv_output_shape(out_spatial, kernel_size, steps, padding, dilation) if all(out_spatial) else ()
-    if maps_back != x.shape[1:3]:
-        raise ValueError(
-            f"output_padding={output_padding!r} gives an output of shape {out_spatial}, from which the forward "
-            f"convolution makes {maps_back} positions, not x's {x.shape[1:3]}; choose another output_padding"
-        )
-    if bias is not None:
-        bias = as_real_array(bias, "bias")
-        if bias.shape != (kernel.shape[2],):
-            raise ValueError(f"bias must have shape (filters,) = ({kernel.shape[2]},); got shape {bias.shape}")
-    dtype = np.result_type(x.dtype, kernel.dtype, np.float32 if bias is None else bias.dtype, np.float32)
-    if dtype.kind != "f":
-        dtype = np.dtype(np.float64)
-    pads = shapes.conv_padding(out_spatial, kernel_size, steps, padding, dilation)
-    return _Transpose(
-        x=x.astype(dtype, copy=False),
-        kernel=kernel.astype(dtype, copy=False),
-        bias=None if bias is None else bias.astype(dtype, copy=False),
-        strides=steps,  # type: ignore[arg-type]
-        dilation_rate=dilation,  # type: ignore[arg-type]
-        out_spatial=out_spatial,  # type: ignore[arg-type]
-        pads=pads,  # type: ignore[arg-type]
-    )
 
 
 def insert_zeros(x: ArrayLike, strides: int | Sequence[int]) -> np.ndarray:
@@ -203,7 +124,9 @@ def conv2d_transpose_loop(
            [3., 3., 4., 4.],
            [3., 3., 4., 4.]])
     """
-    args = _prepare(x, kernel, bias, strides, padding, output_padding, dilation_rate, "conv2d_transpose_loop")
+    args = prepare_transpose(
+        x, kernel, bias, strides, padding, output_padding, dilation_rate, 2, "conv2d_transpose_loop"
+    )
     x, kernel = args.x, args.kernel
     batch, rows, cols, c_in = x.shape
     kh, kw, filters, _ = kernel.shape
@@ -260,7 +183,9 @@ def conv2d_transpose_zero_insertion(
            [3., 3., 4., 4.],
            [3., 3., 4., 4.]])
     """
-    args = _prepare(x, kernel, bias, strides, padding, output_padding, dilation_rate, "conv2d_transpose_zero_insertion")
+    args = prepare_transpose(
+        x, kernel, bias, strides, padding, output_padding, dilation_rate, 2, "conv2d_transpose_zero_insertion"
+    )
     kernel_size = args.kernel.shape[:2]
     pads = []
     for n, k, s, d, length, (before, after) in zip(

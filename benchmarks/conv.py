@@ -2,9 +2,14 @@
 
 Run from the repository root::
 
-    python -m benchmarks.conv            # the full run (several minutes); writes benchmarks/results/conv.{json,csv}
-    python -m benchmarks.conv --quick    # a reduced run, under a minute
+    python -m benchmarks.conv            # the full run (several minutes): benchmarks/results/local/conv.{json,csv}
+    python -m benchmarks.conv --quick    # a reduced run, under a minute: benchmarks/results/local/conv_quick.json
     python -m benchmarks.conv --quick --output /tmp/conv.json
+    python -m benchmarks.conv --replace  # the full run, replacing the committed benchmarks/results/conv.json
+
+A run writes to ``benchmarks/results/local/`` (ignored by git) unless told otherwise: chapter 9 reads the
+committed ``benchmarks/results/conv.json``, the record of one machine, and a run on yours must not
+overwrite it by accident. ``--replace`` is for the maintainers who re-record it.
 
 What it measures, all float32, channels last, forward pass, in one process:
 
@@ -50,6 +55,8 @@ from convbook.performance import (
 )
 
 RESULTS = Path(__file__).parent / "results"
+COMMITTED = RESULTS / "conv.json"  #: the run chapter 9 reports
+LOCAL = RESULTS / "local"  #: where other runs go (ignored by git)
 
 TYPICAL = [
     ConvCase("32x32x64 -> 64, 3x3", 32, 32, 64, 64, 3),
@@ -204,13 +211,23 @@ def main(argv: list[str] | None = None) -> int:
         "--output",
         type=Path,
         default=None,
-        help="JSON file to write (a CSV is written beside it); default benchmarks/results/conv.json, "
+        help="JSON file to write (a CSV is written beside it); default benchmarks/results/local/conv.json, "
         "or conv_quick.json with --quick",
+    )
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="write the full run to benchmarks/results/conv.json, the committed record that chapter 9 reports",
     )
     parser.add_argument("--rounds", type=int, default=None, help="rounds of turns (default 5; 2 with --quick)")
     parser.add_argument("--repeat", type=int, default=None, help="timed calls per turn (default 5; 2 with --quick)")
     options = parser.parse_args(argv)
-    output = options.output or RESULTS / ("conv_quick.json" if options.quick else "conv.json")
+    if options.replace and (options.quick or options.output is not None):
+        parser.error("--replace writes the full run to the committed file: it takes neither --quick nor --output")
+    if options.replace:
+        output = COMMITTED
+    else:
+        output = options.output or LOCAL / ("conv_quick.json" if options.quick else "conv.json")
     results = run(options.quick, rounds=options.rounds, repeat=options.repeat)
     write(results, output)
     print(f"wrote {output} and {output.with_suffix('.csv')} in {results['seconds_taken']:.0f} s")

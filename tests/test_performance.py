@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -314,7 +316,36 @@ def test_benchmark_command_line_help():
         [sys.executable, "-m", "benchmarks.conv", "--help"], cwd=root, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0
-    assert "--quick" in done.stdout and "--output" in done.stdout
+    assert "--quick" in done.stdout and "--output" in done.stdout and "--replace" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], "local/conv.json"),
+        (["--quick"], "local/conv_quick.json"),
+        (["--output", "elsewhere/run.json"], "elsewhere/run.json"),
+        (["--replace"], "conv.json"),
+    ],
+)
+def test_benchmark_writes_the_committed_record_only_when_told(monkeypatch, argv, expected):
+    from benchmarks import conv as bench
+
+    written = []
+    monkeypatch.setattr(bench, "run", lambda quick, rounds, repeat: {"seconds_taken": 0.0, "quick": quick})
+    monkeypatch.setattr(bench, "write", lambda results, output: written.append(output))
+    assert bench.main(argv) == 0
+    base = Path() if argv[:1] == ["--output"] else bench.RESULTS
+    assert written == [base / expected]
+    assert (written[0] == bench.COMMITTED) == (argv == ["--replace"])
+
+
+@pytest.mark.parametrize("extra", [["--quick"], ["--output", "x.json"]])
+def test_benchmark_replace_takes_only_a_full_run(extra):
+    from benchmarks import conv as bench
+
+    with pytest.raises(SystemExit):
+        bench.main(["--replace", *extra])
 
 
 def test_accumulating_gemm_adds_in_place_even_into_a_strided_output():

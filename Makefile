@@ -4,7 +4,8 @@
 #                     every notebook on this machine and on simulated other machines (network cut off), the
 #                     book build, and the browser tests of the built pages
 #   make lab          open the notebooks in JupyterLab from the same environment
-#   make unit         the unit and parity tests alone
+#   make unit         the unit tests (the fast tier, without TensorFlow) and the parity tests against TensorFlow
+#   make unit-fast    the fast tier alone: the library against a NumPy/SciPy oracle, in under a minute
 #   make nbval-plain  nbval over every notebook once, on this machine as it is
 #   make lock         re-resolve requirements.in into the pinned, universal requirements.txt
 
@@ -47,7 +48,8 @@ MACHINE_avx2 := env ONEDNN_MAX_CPU_ISA=AVX2 NPY_DISABLE_CPU_FEATURES="X86_V4 AVX
 # LOCK_PYTHON is the oldest Python it supports, the same as requires-python in pyproject.toml.
 LOCK_PYTHON := 3.11.2
 
-.PHONY: book test lint workflows lock lock-check unit nbval nbval-plain browser browser-deps lab clean
+.PHONY: book test lint workflows lock lock-check unit unit-fast unit-fast-without-tensorflow parity nbval nbval-plain \
+	browser browser-deps lab clean
 
 $(INSTALLED): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -63,6 +65,7 @@ book: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # Every workflow validated against GitHub's schema and audited by zizmor, both offline; any finding fails.
 workflows: $(INSTALLED)
@@ -77,8 +80,18 @@ lock: $(INSTALLED)
 lock-check: $(INSTALLED)
 	UV=$(BIN)/uv $(PYTEST) tests/lock
 
-unit: $(INSTALLED)
-	$(PYTEST) --ignore=tests/browser --ignore=tests/lock
+# The fast tier needs no TensorFlow: make test proves it by running it with tensorflow and keras made
+# unimportable (tests/without_tensorflow shadows both with packages that raise ImportError).
+unit-fast: $(INSTALLED)
+	$(PYTEST) tests/unit tests/test_notebooks.py src/convbook
+
+unit-fast-without-tensorflow: $(INSTALLED)
+	PYTHONPATH=tests/without_tensorflow CONVBOOK_WITHOUT_TENSORFLOW=1 $(PYTEST) tests/unit tests/test_notebooks.py src/convbook
+
+parity: $(INSTALLED)
+	$(PYTEST) tests/parity
+
+unit: unit-fast parity
 
 nbval: $(addprefix nbval-on-,$(MACHINES))
 
@@ -111,7 +124,7 @@ browser-deps:
 browser: $(INSTALLED) browser-deps
 	CHROMIUM=$(CHROMIUM) $(PYTEST) -rs tests/browser
 
-test: lint workflows lock-check unit nbval book browser
+test: lint workflows lock-check unit-fast-without-tensorflow parity nbval book browser
 	@echo "make test: all checks passed"
 
 lab: $(INSTALLED)

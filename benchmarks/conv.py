@@ -14,13 +14,13 @@ overwrite it by accident. ``--replace`` is for the maintainers who re-record it.
 What it measures, all float32, channels last, forward pass, in one process:
 
 - this machine's float32 matrix-multiply peak (one large product) and copying bandwidth;
-- ``typical``: four layers of image networks, every method of `convbook.performance.METHODS` but the loop;
+- ``typical``: four layers of image networks, every method of `convbook.bench.BENCHMARK_METHODS` but the loop;
 - ``tiny``: one small layer, where even the Python loop finishes;
 - ``large kernel``: a 31 x 31 kernel on a 512 x 512 single-channel image, direct vs FFT vs TensorFlow;
 - sweeps of the batch size, the image size and the kernel size (the FFT crossover);
 - the workspace (memory beyond the output) of ``conv2d`` on 64 images of 56 x 56 x 64.
 
-Every time is the best of several runs after a warm-up, methods taking turns (`convbook.performance.measure`);
+Every time is the best of several runs after a warm-up, methods taking turns (`convbook.bench.measure`);
 only ratios and GFLOP/s are reported, never a bare time. TensorFlow runs at its default settings (oneDNN on)
 and, like convbook, takes NumPy arrays and returns one.
 """
@@ -42,17 +42,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 
 import convbook
-from convbook.notebook import quiet_stderr
-from convbook.performance import (
+from convbook.bench import (
     ConvCase,
     benchmark_case,
-    im2col_bytes,
     loglog_slope,
     machine_info,
     matmul_peak,
     memory_bandwidth,
     workspace,
 )
+from convbook.cost import im2col_bytes
+from convbook.notebook import quiet_stderr
 
 RESULTS = Path(__file__).parent / "results"
 COMMITTED = RESULTS / "conv.json"  #: the run chapter 9 reports

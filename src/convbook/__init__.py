@@ -1,42 +1,118 @@
 """convbook: the convolutions of *Convolutional Layers, from Loops to Keras*.
 
-Modules, in the order the book builds them:
+Every public function is importable from here (``convbook.conv2d_backward``) and listed in
+``__all__``. The modules form layers, each importing only from those listed before it, so that
+``src/convbook/`` reads in the order the book builds it:
 
 ``shapes``
-    Output sizes, padding amounts, receptive fields.
-``loops``
-    ``conv1d_loop``, ``conv2d_loop``: the definition as explicit loops.
-``vectorized``
-    ``conv1d``, ``conv2d``: the same numbers from sliding windows and ``einsum``;
-    ``conv2d_per_tap`` and ``conv2d_im2col``, the other vectorizations of chapter 5.
-``fft``, ``performance``
-    The FFT path of ``conv2d(method="fft")``; FLOP and byte counts, the machine's matmul peak and the
-    benchmark runner behind chapter 9 and ``python -m benchmarks.conv``.
+    Output sizes, padding amounts, receptive fields: the one place sizes are computed.
+``arguments``
+    Validation of every convolution's arguments (`prepare_conv`), their shapes alone
+    (`conv_geometry`) and the one dtype rule (`computation_dtype`).
+``loops``, ``vectorized``, ``direct``, ``fft``
+    The engines: the definition as loops (chapter 3); chapter 5's einsum, im2col and per-tap
+    vectorizations; the tiled direct method with a bounded workspace (chapter 9); the FFT.
+``cost``
+    FLOPs, bytes, workspace and predicted seconds, from shapes alone (chapter 9).
+``conv``
+    `conv1d`, `conv2d` and `choose_method`, the choice behind ``method="auto"``.
 ``backward``
-    ``conv1d_backward``, ``conv2d_backward``: gradients with respect to input, kernel and bias.
+    Gradients with respect to input, kernel and bias (chapter 7).
 ``transposed``
-    ``conv1d_transpose``, ``conv2d_transpose``: Keras' transposed convolutions.
-``upsampling``
-    ``conv2d_transpose_loop``, ``conv2d_transpose_zero_insertion``, ``insert_zeros``: the other two ways
-    of chapter 8 to compute a transposed convolution.
-``pooling``
-    ``max_pool2d``, ``average_pool2d`` (and their loops): Keras' pooling layers.
-``layers``
-    ``depthwise_conv2d``, ``separable_conv2d``: Keras' depthwise and separable layers.
-``plotting``, ``diagrams``, ``animation``
-    Figures of kernels and feature maps, padding diagrams, the sliding-window animation.
-``keras_bridge``
-    ``keras_conv``: the Keras layer for a convbook call, with the same weights.
-``notebook``
-    ``setup_notebook``: the first cell of every chapter.
+    Transposed convolutions: Keras' layers, the scatter loop and zero insertion (chapter 8).
+``pooling``, ``depthwise``, ``keras_bridge``
+    Max and average pooling; depthwise and separable convolutions; the Keras layer for a call.
+``bench``
+    Measuring on this machine: timing, memory, the machine's ceilings, the benchmark runner.
+``plotting``, ``diagrams``, ``animation``, ``data``, ``notebook``
+    Figures, padding diagrams, the sliding-window animation, generated data sets, and the first
+    cell of every chapter. Imported on first use (they bring matplotlib).
 
 All functions follow Keras' conventions: channels-last input with a batch axis,
 kernels in ``get_weights()`` layout, Keras' argument names.
 """
 
-from . import shapes
-from .loops import conv1d_loop, conv2d_loop
-from .vectorized import conv1d, conv2d, conv2d_im2col, conv2d_per_tap
+from __future__ import annotations
 
-__all__ = ["conv1d", "conv1d_loop", "conv2d", "conv2d_im2col", "conv2d_loop", "conv2d_per_tap", "shapes"]
-__version__ = "0.1.0"
+import importlib
+from typing import Any
+
+from . import shapes
+from .arguments import ConvGeometry, computation_dtype, conv_geometry
+from .backward import ConvGradients, conv1d_backward, conv2d_backward
+from .conv import choose_method, conv1d, conv2d
+from .depthwise import depthwise_conv2d, separable_conv2d
+from .direct import conv2d_direct
+from .fft import conv2d_fft
+from .keras_bridge import keras_conv
+from .loops import conv1d_loop, conv2d_loop
+from .pooling import average_pool2d, average_pool2d_loop, max_pool2d, max_pool2d_loop
+from .transposed import (
+    conv1d_transpose,
+    conv2d_transpose,
+    conv2d_transpose_loop,
+    conv2d_transpose_zero_insertion,
+    insert_zeros,
+)
+from .vectorized import conv2d_im2col, conv2d_per_tap, im2col
+
+# The functions of the modules that bring matplotlib (or measure), importable from here on first use.
+_LAZY = {
+    "plotting": ("annotate_cells", "plot_kernels", "plot_maps"),
+    "diagrams": (
+        "plot_padding_diagram",
+        "plot_padding_grid",
+        "plot_receptive_field_growth",
+        "plot_receptive_field_stack",
+    ),
+    "animation": ("animate_convolution", "animation_html", "sliding_window"),
+    "data": ("oriented_bars",),
+    "notebook": ("setup_notebook",),
+    "bench": ("benchmark_case", "best_time", "machine_info", "matmul_peak", "measure", "memory_bandwidth", "workspace"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = [
+    "ConvGeometry",
+    "ConvGradients",
+    "average_pool2d",
+    "average_pool2d_loop",
+    "choose_method",
+    "computation_dtype",
+    "conv1d",
+    "conv1d_backward",
+    "conv1d_loop",
+    "conv1d_transpose",
+    "conv2d",
+    "conv2d_backward",
+    "conv2d_direct",
+    "conv2d_fft",
+    "conv2d_im2col",
+    "conv2d_loop",
+    "conv2d_per_tap",
+    "conv2d_transpose",
+    "conv2d_transpose_loop",
+    "conv2d_transpose_zero_insertion",
+    "conv_geometry",
+    "depthwise_conv2d",
+    "im2col",
+    "insert_zeros",
+    "keras_conv",
+    "max_pool2d",
+    "max_pool2d_loop",
+    "separable_conv2d",
+    "shapes",
+    *sorted(_LAZY_NAMES),
+]
+__version__ = "0.2.0"
+
+
+def __getattr__(name: str) -> Any:
+    """The figure, data, notebook and measuring functions, imported when first asked for."""
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -32,9 +32,9 @@ from numpy.typing import ArrayLike
 from PIL import Image
 
 from . import shapes
-from ._arguments import as_real_array
+from .arguments import as_real_array
+from .conv import conv2d
 from .shapes import Padding
-from .vectorized import conv2d
 
 __all__ = ["SlidingWindow", "Step", "animate_convolution", "animation_html", "sliding_window"]
 
@@ -164,7 +164,12 @@ def sliding_window(
     x = _as_grid(x, "x")
     kernel = _as_grid(kernel, "kernel")
     output = conv2d(
-        x[None, :, :, None], kernel[:, :, None, None], strides=strides, padding=padding, dilation_rate=dilation_rate
+        x[None, :, :, None],
+        kernel[:, :, None, None],
+        strides=strides,
+        padding=padding,
+        dilation_rate=dilation_rate,
+        method="direct",  # the exact sums the animation shows, whatever the kernel's size
     )[0, :, :, 0]
     stride = shapes.normalize_tuple(strides, 2, "strides")
     dilation = shapes.normalize_tuple(dilation_rate, 2, "dilation_rate")

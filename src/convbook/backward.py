@@ -19,12 +19,13 @@ added into a strided slice of the padded input.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arguments import ConvArguments, as_real_array, prepare_conv
+from .arguments import ConvArguments, as_real_array, in_computation_dtype, prepare_conv
 from .shapes import Padding
 from .vectorized import windows
 
@@ -46,13 +47,16 @@ class ConvGradients(NamedTuple):
     dbias: np.ndarray
 
 
-def _check_grad_output(grad_output: ArrayLike, args: ConvArguments) -> np.ndarray:
+def _with_gradient(args: ConvArguments, grad_output: ArrayLike) -> tuple[ConvArguments, np.ndarray]:
+    """The arguments and the checked upstream gradient, all in the computation dtype of the four arrays."""
     grad = as_real_array(grad_output, "grad_output")
     if grad.shape != args.output_shape:
         raise ValueError(
             f"grad_output must have the shape of the convolution's output {args.output_shape}; got {grad.shape}"
         )
-    return grad.astype(args.dtype, copy=False)
+    # The upstream gradient is one of the arguments: it takes part in the dtype rule.
+    x, kernel, bias, grad = in_computation_dtype(args.x, args.kernel, args.bias, grad)
+    return replace(args, x=x, kernel=kernel, bias=bias, geometry=replace(args.geometry, dtype=grad.dtype)), grad
 
 
 def input_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray:
@@ -66,7 +70,7 @@ def input_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray:
     Parameters
     ----------
     args : ConvArguments
-        The forward convolution, from `convbook._arguments.prepare_conv`.
+        The forward convolution, from `convbook.arguments.prepare_conv`.
     grad_output : ndarray, shape args.output_shape
 
     Returns
@@ -91,7 +95,7 @@ def input_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray:
                 grad_output[..., g * c_out_g : (g + 1) * c_out_g] @ weights.T
             )
     crop = tuple(slice(before, before + n) for (before, _), n in zip(args.pads, args.x.shape[1:-1], strict=True))
-    return dx_padded[(slice(None), *crop, slice(None))]
+    return np.ascontiguousarray(dx_padded[(slice(None), *crop, slice(None))])
 
 
 def _kernel_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray:
@@ -105,11 +109,11 @@ def _kernel_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray
     grad = grad_output.reshape(batch, *out_spatial, groups, c_out // groups)
     taps, positions = "pqr"[:rank], "ijk"[:rank]
     dkernel = np.einsum(f"b{positions}gc{taps},b{positions}go->{taps}cgo", patches, grad, optimize=True)
-    return dkernel.reshape(args.kernel.shape)
+    return np.ascontiguousarray(dkernel.reshape(args.kernel.shape))
 
 
 def _backward(args: ConvArguments, grad_output: ArrayLike) -> ConvGradients:
-    grad = _check_grad_output(grad_output, args)
+    args, grad = _with_gradient(args, grad_output)
     return ConvGradients(
         dx=input_gradient(args, grad),
         dkernel=_kernel_gradient(args, grad),
@@ -186,7 +190,9 @@ def conv2d_backward(
     Returns
     -------
     ConvGradients
-        ``(dx, dkernel, dbias)`` with the shapes of ``x``, ``kernel`` and ``(c_out,)``.
+        ``(dx, dkernel, dbias)`` with the shapes of ``x``, ``kernel`` and ``(c_out,)``, in the
+        computation dtype of ``x``, ``kernel`` and ``grad_output`` together
+        (`convbook.arguments.computation_dtype`): a float64 upstream gradient gives float64 gradients.
 
     Examples
     --------

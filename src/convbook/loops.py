@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arguments import prepare_conv
+from .arguments import prepare_conv
 from .shapes import Padding
 
 __all__ = ["conv1d_loop", "conv2d_loop"]
@@ -58,7 +58,8 @@ def conv1d_loop(
     Returns
     -------
     ndarray, shape (batch, out_steps, c_out)
-        ``out_steps`` is given by `convbook.shapes.output_size`.
+        ``out_steps`` is given by `convbook.shapes.output_size`; the dtype by
+        `convbook.arguments.computation_dtype`, as for every function of the library.
 
     See Also
     --------
@@ -131,7 +132,8 @@ def conv2d_loop(
     Returns
     -------
     ndarray, shape (batch, out_rows, out_cols, c_out)
-        The output size is given by `convbook.shapes.conv_output_shape`.
+        The output size is given by `convbook.shapes.conv_output_shape`; the dtype by
+        `convbook.arguments.computation_dtype`, as for every function of the library.
 
     See Also
     --------

@@ -15,7 +15,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
 from . import shapes
-from ._arguments import as_real_array
+from .arguments import as_real_array, in_computation_dtype
 
 __all__ = ["average_pool2d", "average_pool2d_loop", "max_pool2d", "max_pool2d_loop"]
 
@@ -33,8 +33,7 @@ def _prepare(x, pool_size, strides, padding, function):
     out = shapes.conv_output_shape(x.shape[1:3], pool, steps, pads)
     if 0 in out:
         raise ValueError(f"pool_size {pool} is larger than the input {x.shape[1:3]} under padding='valid'")
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
+    (x,) = in_computation_dtype(x)
     return x, pool, steps, pads, (x.shape[0], *out, x.shape[3])
 
 
@@ -120,7 +119,7 @@ def max_pool2d_loop(
     strides: int | Sequence[int] | None = None,
     padding: str = "valid",
 ) -> np.ndarray:
-    """`max_pool2d` as explicit loops over batch, output position and channel."""
+    """`max_pool2d` as explicit loops over batch, output position and channel (a NaN wins, as in `np.max`)."""
     x, (ph, pw), (sh, sw), ((top, _), (left, _)), out_shape = _prepare(
         x, pool_size, strides, padding, "max_pool2d_loop"
     )
@@ -135,7 +134,9 @@ def max_pool2d_loop(
                         for q in range(pw):
                             row, col = i * sh + p - top, j * sw + q - left
                             if 0 <= row < x.shape[1] and 0 <= col < x.shape[2]:  # padding never wins
-                                best = max(best, x[b, row, col, c])
+                                value = x[b, row, col, c]
+                                if value > best or np.isnan(value):  # a NaN wins, as in np.max
+                                    best = value
                     y[b, i, j, c] = best
     return y
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
+from seeds import SEED_1D, SEED_2D, SEED_2D_EXPECTED, SEED_DETECTOR, SEED_FILTER, per_channel_loop
 
 import convbook
 
@@ -24,9 +24,6 @@ def kernel_1d(values):
 
 # --- the seed examples ---------------------------------------------------------------------------------
 
-SEED_1D = [0, 1, 0, 1, 1, 0]
-SEED_FILTER = [0, 1]  # picks the second element of every window: a one-step shift
-
 
 @pytest.mark.parametrize("conv", CONV1D, **by_name)
 def test_seed_1d_valid_and_same(conv):
@@ -36,33 +33,6 @@ def test_seed_1d_valid_and_same(conv):
     assert conv(as_1d(SEED_1D), kernel_1d(SEED_FILTER), padding="same")[0, :, 0].tolist() == [1, 0, 1, 1, 0, 0]
 
 
-def test_seed_1d_keras_conv1d():
-    layer = keras.layers.Conv1D(1, kernel_size=2, padding="same")
-    layer.build((None, 6, 1))
-    layer.set_weights([kernel_1d(SEED_FILTER), np.zeros(1)])
-    out = np.asarray(layer(as_1d(SEED_1D).astype("float32")))
-    assert out[0, :, 0].tolist() == [1, 0, 1, 1, 0, 0]
-
-
-SEED_2D = np.tile(SEED_1D, (6, 1))  # six identical rows
-SEED_DETECTOR = np.array([[1, 0, 0], [1, 0, 0], [0, 0, 2]])
-# With one zero of padding all round, y[i, j] = x[i-1, j-1] + x[i, j-1] + 2 x[i+1, j+1].
-# Every row of x is v = (0, 1, 0, 1, 1, 0), so v[j-1] = (0, 0, 1, 0, 1, 1) and v[j+1] = (1, 0, 1, 1, 0, 0):
-#   first row (no row above):  v[j-1] + 2 v[j+1]
-#   rows 1..4:                2 v[j-1] + 2 v[j+1]
-#   last row (no row below):  2 v[j-1]
-SEED_2D_EXPECTED = np.array(
-    [
-        [2, 0, 3, 2, 1, 1],
-        [2, 0, 4, 2, 2, 2],
-        [2, 0, 4, 2, 2, 2],
-        [2, 0, 4, 2, 2, 2],
-        [2, 0, 4, 2, 2, 2],
-        [0, 0, 2, 0, 2, 2],
-    ]
-)
-
-
 @pytest.mark.parametrize("conv", CONV2D, **by_name)
 def test_seed_2d_detector_same(conv):
     x = SEED_2D.reshape(1, 6, 6, 1)
@@ -70,37 +40,12 @@ def test_seed_2d_detector_same(conv):
     np.testing.assert_array_equal(conv(x, kernel, padding="same")[0, :, :, 0], SEED_2D_EXPECTED)
 
 
-def test_seed_2d_keras_conv2d():
-    layer = keras.layers.Conv2D(1, kernel_size=(3, 3), padding="same")
-    layer.build((None, 6, 6, 1))
-    layer.set_weights([SEED_DETECTOR.reshape(3, 3, 1, 1), np.zeros(1)])
-    out = np.asarray(layer(SEED_2D.reshape(1, 6, 6, 1).astype("float32")))
-    np.testing.assert_array_equal(out[0, :, :, 0], SEED_2D_EXPECTED)
-
-
-def per_channel_loop(image, kernels):
-    """The seed's per-channel computation: filter every channel, then add the channel maps."""
-    kh, kw, c_in, c_out = kernels.shape
-    rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
-    y = np.zeros((rows, cols, c_out))
-    for o in range(c_out):
-        for c in range(c_in):
-            for i in range(rows):
-                for j in range(cols):
-                    y[i, j, o] += np.sum(kernels[:, :, c, o] * image[i : i + kh, j : j + kw, c])
-    return y
-
-
-def test_seed_keras_conv2d_on_4x4x3_equals_per_channel_loop():
-    keras.utils.set_random_seed(0)
-    layer = keras.layers.Conv2D(2, (2, 2), use_bias=False)
+def test_seed_4x4x3_image_with_two_filters_equals_per_channel_loop():
+    # The seed's example with random weights (Keras' initializer draws them in tests/parity/test_hand_checked.py).
     image = np.random.default_rng(0).standard_normal((4, 4, 3)).astype("float32")
-    feature_maps = np.asarray(layer(image[None]))
-    kernels = layer.get_weights()[0]
-    assert feature_maps.shape == (1, 3, 3, 2)
-    assert kernels.shape == (2, 2, 3, 2)
+    kernels = np.random.default_rng(1).standard_normal((2, 2, 3, 2)).astype("float32")
     expected = per_channel_loop(image, kernels)
-    np.testing.assert_allclose(feature_maps[0], expected, rtol=1e-5, atol=1e-6)
+    assert expected.shape == (3, 3, 2)
     for conv in CONV2D:
         np.testing.assert_allclose(conv(image[None], kernels)[0], expected, rtol=1e-5, atol=1e-6)
 

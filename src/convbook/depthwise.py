@@ -13,9 +13,9 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._arguments import as_real_array
+from .arguments import as_real_array
+from .conv import conv2d
 from .shapes import Padding
-from .vectorized import conv2d
 
 __all__ = ["depthwise_conv2d", "separable_conv2d"]
 

@@ -1,14 +1,20 @@
-"""The FFT method: equal to the direct sum for every option, chosen by "auto" exactly where it pays."""
+"""convbook.fft: equal to the oracle and the direct sum for every option, in a bounded workspace, on SciPy's workers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.fft
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from oracle import check_convolution
+from strategies import conv_cases
 
 import convbook
 from convbook import fft
-from convbook.fft import conv2d_fft
-from convbook.performance import choose_method, layer_arguments, workspace
+from convbook.arguments import conv_geometry
+from convbook.bench import workspace
+from convbook.fft import conv2d_fft, fft_plan, fft_size, workspace_bytes
 
 RNG = np.random.default_rng(0)
 
@@ -94,6 +100,7 @@ def test_workspace_does_not_grow_with_the_batch(monkeypatch):
     kernel = random((15, 15, 1, 1), np.float32)
     _, default = workspace(conv2d_fft, random((64, 64, 64, 1), np.float32), kernel, padding="same")
     assert default <= fft.KERNEL_BYTES + 2 * fft.CHUNK_BYTES
+    assert default <= workspace_bytes(conv_geometry((64, 64, 64, 1), kernel.shape, padding="same"))
     monkeypatch.setattr(fft, "CHUNK_BYTES", 2**20)  # about a dozen images per chunk
     _, fewer = workspace(conv2d_fft, random((64, 64, 64, 1), np.float32), kernel, padding="same")
     _, more = workspace(conv2d_fft, random((256, 64, 64, 1), np.float32), kernel, padding="same")
@@ -101,25 +108,78 @@ def test_workspace_does_not_grow_with_the_batch(monkeypatch):
     assert more < fewer + 2**16
 
 
-def method_for(x_shape, kernel_shape):
-    return choose_method(layer_arguments(x_shape, kernel_shape, padding="same"))
+@settings(max_examples=30)
+@given(case=conv_cases(rank=2, small=False))
+def test_conv2d_fft_matches_the_oracle(case):
+    check_convolution(conv2d_fft, case)
 
 
-@pytest.mark.parametrize(
-    ("x_shape", "kernel_shape", "expected"),
-    [
-        ((1, 512, 512, 1), (31, 31, 1, 1), "fft"),  # the large-kernel case of chapter 9
-        ((1, 256, 256, 3), (31, 31, 3, 8), "fft"),
-        ((2, 16384, 1), (511, 1, 1), "fft"),  # a long 1D filter
-        ((32, 32, 32, 64), (3, 3, 64, 64), "direct"),  # the typical layers
-        ((8, 56, 56, 64), (3, 3, 64, 64), "direct"),
-        ((16, 28, 28, 128), (3, 3, 128, 128), "direct"),
-        ((4, 64, 64, 32), (5, 5, 32, 32), "direct"),
-        ((1, 512, 512, 1), (3, 3, 1, 1), "direct"),  # small kernels, even on a large image
-        ((1, 64, 64, 1), (1, 1, 1, 1), "direct"),
-        ((8, 100, 16), (3, 16, 32), "direct"),
-        ((0, 512, 512, 1), (31, 31, 1, 1), "direct"),  # nothing to transform
-    ],
-)
-def test_auto_picks_fft_for_large_kernels_and_direct_for_small_ones(x_shape, kernel_shape, expected):
-    assert method_for(x_shape, kernel_shape) == expected
+def test_fft_size_and_plan():
+    assert fft_size(542) == 576 and fft_size(512) == 512 and fft_size(1) == 1
+    geometry = conv_geometry((64, 128, 128, 4), (9, 9, 4, 4), padding="same")
+    filters, images = fft_plan(geometry)
+    assert filters == 4 and 1 < images < 64
+    assert fft_plan(conv_geometry((2, 512, 512, 16), (31, 31, 16, 16), padding="same")) == (1, 1)  # the floor
+
+
+def test_transforms_run_on_the_workers_scipy_is_told(monkeypatch):
+    """Regression: every transform was called with workers=os.cpu_count(), overriding scipy.fft.set_workers."""
+    calls = []
+
+    def recording(function):
+        def transform(*args, **kwargs):
+            calls.append((function.__name__, kwargs))
+            return function(*args, **kwargs)
+
+        return transform
+
+    for name in ("rfft2", "irfft2"):
+        monkeypatch.setattr(scipy.fft, name, recording(getattr(scipy.fft, name)))
+    x, kernel = random((2, 20, 17, 3)), random((5, 4, 3, 4))
+    y = conv2d_fft(x, kernel, padding="same")
+    assert {name for name, _ in calls} == {"rfft2", "irfft2"}
+    assert all("workers" not in kwargs for _, kwargs in calls), calls
+    with scipy.fft.set_workers(2):
+        np.testing.assert_allclose(conv2d_fft(x, kernel, padding="same"), y, rtol=1e-12, atol=1e-12)
+
+
+@st.composite
+def workspace_cases(draw):
+    """Small convolutions in float32 or float64 (the computation dtype already), a bias or not."""
+    case = draw(conv_cases(rank=2, small=False))
+    batch, grow = draw(st.integers(1, 6)), draw(st.integers(0, 40))
+    x = case["x"]
+    rng = np.random.default_rng(batch * 100 + grow)
+    case["x"] = rng.standard_normal((batch, x.shape[1] + grow, x.shape[2] + grow // 2, x.shape[3])).astype(x.dtype)
+    return case
+
+
+@settings(max_examples=15)
+@given(case=workspace_cases())
+def test_workspace_bytes_is_an_upper_bound_of_the_measured_workspace(case):
+    """Regression: `workspace_bytes` (new) bounds `bench.workspace`; before, nothing predicted the workspace."""
+    options = dict(
+        strides=case["strides"], padding=case["padding"], dilation_rate=case["dilation"], groups=case["groups"]
+    )
+    geometry = conv_geometry(case["x"].shape, case["kernel"].shape, dtype=case["x"].dtype, **options)
+    conv2d_fft(case["x"], case["kernel"], case["bias"], **options)  # caches, outside the measurement
+    _, measured = workspace(conv2d_fft, case["x"], case["kernel"], case["bias"], **options)
+    assert measured <= workspace_bytes(geometry)
+
+
+def test_many_filters_are_transformed_a_chunk_at_a_time():
+    """Regression: the rolled kernels of all filters at once: 324 MiB of 411 MiB measured for this layer before."""
+    x = RNG.standard_normal((1, 512, 512, 16), dtype=np.float32)
+    kernel = RNG.standard_normal((31, 31, 16, 16), dtype=np.float32)
+    geometry = conv_geometry(x.shape, kernel.shape, padding="same")
+    rolled_at_once = 16 * 16 * fft_size(542) ** 2 * 4
+    assert rolled_at_once / 2**20 == 324
+    predicted = workspace_bytes(geometry)
+    assert predicted < rolled_at_once / 3
+    y, measured = workspace(conv2d_fft, x, kernel, padding="same")
+    assert measured <= predicted
+    rows = slice(200, 203)  # a few rows, by the direct method
+    window = x[:, 200 - 15 : 203 + 15]
+    np.testing.assert_allclose(
+        y[:, rows], convbook.conv2d(window, kernel, padding=((0, 0), (15, 15)), method="direct"), rtol=1e-3, atol=2e-3
+    )

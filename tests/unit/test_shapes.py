@@ -1,10 +1,10 @@
-"""convbook.shapes against hand-worked values and against Keras' output shapes."""
+"""convbook.shapes against hand-worked values and against the oracle's padding rules (Keras': tests/parity)."""
 
 from __future__ import annotations
 
 import math
 
-import keras
+import oracle
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,25 +49,41 @@ def test_output_size_by_hand(n, k, s, padding, d, expected):
     assert shapes.output_size(n, k, s, padding, d) == expected
 
 
-@settings(max_examples=60)
+@settings(max_examples=100)
 @given(
     n=st.integers(1, 30),
     k=st.integers(1, 7),
     s=st.integers(1, 4),
     d=st.integers(1, 3),
-    padding=st.sampled_from(["valid", "same", "causal"]),
+    padding=st.sampled_from(["valid", "same", "causal", "full"]),
 )
-def test_output_size_matches_keras_conv1d(n, k, s, d, padding):
-    # Keras rejects strides > 1 together with dilation > 1; one of them is set back to 1.
-    if s > 1 and d > 1:
-        d = 1
-    expected = shapes.output_size(n, k, s, padding, d)
-    if expected == 0:
-        return
-    layer = keras.layers.Conv1D(1, k, strides=s, padding=padding, dilation_rate=d)
-    assert layer.compute_output_shape((None, n, 1)) == (None, expected, 1)
+def test_padding_and_output_size_match_the_oracle(n, k, s, d, padding):
+    (before, after) = oracle.pads(padding, (n,), (k,), (s,), (d,))[0]
+    assert shapes.padding_amounts(n, k, s, padding, d) == (before, after)
+    extent = (k - 1) * d + 1
+    expected = max((n + before + after - extent) // s + 1, 0) if n + before + after >= extent else 0
+    assert shapes.output_size(n, k, s, padding, d) == expected
     if padding == "same":
         assert expected == math.ceil(n / s)
+
+
+@settings(max_examples=60)
+@given(
+    n=st.integers(1, 8),
+    k=st.integers(1, 5),
+    s=st.integers(1, 4),
+    d=st.integers(1, 3),
+    padding=st.sampled_from(["valid", "same"]),
+    output_padding=st.none() | st.integers(0, 3),
+)
+def test_transpose_output_size_matches_the_oracle(n, k, s, d, padding, output_padding):
+    if output_padding is not None and output_padding >= s:
+        with pytest.raises(ValueError, match="output_padding must be smaller than the stride"):
+            shapes.transpose_output_size(n, k, s, padding, output_padding, d)
+        return
+    assert shapes.transpose_output_size(n, k, s, padding, output_padding, d) == oracle.transpose_size(
+        n, k, s, padding, output_padding, d
+    )
 
 
 def test_conv_padding_forms():

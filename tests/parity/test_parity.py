@@ -9,40 +9,18 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
+from oracle import check_convolution
 from reference import tf_conv
 from strategies import conv_cases
 
 import convbook
-from convbook.vectorized import conv2d_direct
-
-TOLERANCE = {np.float32: dict(rtol=2e-5, atol=2e-5), np.float64: dict(rtol=1e-10, atol=1e-10)}
+from convbook.direct import conv2d_direct
 
 
 def check_against_tensorflow(function, case):
-    expected = tf_conv(
-        case["x"],
-        case["kernel"],
-        case["bias"],
-        strides=case["strides"],
-        padding=case["padding"],
-        dilation=case["dilation"],
-        groups=case["groups"],
-    )
-    actual = function(
-        case["x"],
-        case["kernel"],
-        case["bias"],
-        strides=case["strides"],
-        padding=case["padding"],
-        dilation_rate=case["dilation"],
-        groups=case["groups"],
-    )
-    assert actual.dtype == case["x"].dtype
-    assert actual.shape == expected.shape
-    np.testing.assert_allclose(actual, expected, **TOLERANCE[case["x"].dtype.type])
+    check_convolution(function, case, reference=tf_conv)
 
 
 @pytest.mark.parametrize("function", [convbook.conv1d, convbook.conv1d_loop], ids=lambda f: f.__name__)

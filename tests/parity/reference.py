@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -94,3 +95,20 @@ def tf_conv_tensor(x, kernel, *, strides, padding, dilation, groups=1):
     if not direct:
         y = y[(slice(None), *(slice(None, None, s) for s in strides))]
     return y
+
+
+def keras_transpose(case):
+    """Keras' Conv1DTranspose or Conv2DTranspose on a `strategies.transpose_cases` case."""
+    rank = case["x"].ndim - 2
+    layer_class = {1: keras.layers.Conv1DTranspose, 2: keras.layers.Conv2DTranspose}[rank]
+    layer = layer_class(
+        case["kernel"].shape[-2],
+        case["kernel"].shape[:rank],
+        strides=case["strides"],
+        padding=case["padding"],
+        output_padding=case["output_padding"],
+        dilation_rate=case["dilation_rate"],
+    )
+    layer.build(case["x"].shape)
+    layer.set_weights([case["kernel"], case["bias"]])
+    return np.asarray(layer(case["x"]))

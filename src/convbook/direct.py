@@ -1,0 +1,539 @@
+"""The direct method: ``conv2d(..., method="direct")``, in cache-sized tiles with a bounded workspace.
+
+Chapter 9's engine. The output is cut into tiles of a few thousand positions; for each tile the input
+patch it reads is gathered (a view of the input, or a copy with zeros where the padding is: the input
+is never padded as a whole) and the tile is computed straight into the output by one of three
+strategies (`choose_strategy`): an im2col block and one matrix product, a sum of per-tap matrix
+products accumulated in place by BLAS, or elementwise multiply-adds for one channel per group.
+
+Every buffer is sized by the tile, never by the batch. `workspace_bytes` says, from shapes alone, how
+many bytes a call allocates besides its output; `tile_plan` shrinks tiles until that fits in
+`WORKSPACE_BYTES`, down to an irreducible floor of one output position's buffers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import ArrayLike
+
+from . import shapes
+from .arguments import ConvArguments, ConvGeometry, as_2d, prepare_conv
+from .shapes import Padding
+
+__all__ = [
+    "OVERHEAD_BYTES",
+    "STRATEGIES",
+    "TILE_BYTES",
+    "WORKSPACE_BYTES",
+    "choose_strategy",
+    "conv2d_direct",
+    "direct_convolve",
+    "tile_plan",
+    "workspace_bytes",
+]
+
+#: Strategies of the direct method (`conv2d_direct`); ``"auto"`` asks `choose_strategy`.
+STRATEGIES = ("auto", "im2col", "per_tap", "elementwise")
+
+#: Target size in bytes of one tile's largest buffer: about a core's L2 cache.
+TILE_BYTES = 2 * 2**20
+
+#: Budget in bytes for the direct method's workspace (every buffer it allocates besides the output).
+WORKSPACE_BYTES = 48 * 2**20
+
+#: Bytes of Python bookkeeping per call counted in `workspace_bytes` besides the buffers (views, tuples).
+OVERHEAD_BYTES = 64 * 2**10
+
+#: ``gemm(a, w, out, first)``: ``out = a @ w`` if ``first``, else ``out += a @ w`` (see `_accumulating_gemm`).
+Gemm = Callable[[np.ndarray, np.ndarray, np.ndarray, bool], None]
+
+
+def choose_strategy(geometry: ConvGeometry) -> str:
+    """The strategy `conv2d_direct` uses for ``strategy="auto"``.
+
+    ``"elementwise"`` for one input channel and one filter per group
+    (single-channel images, depthwise convolutions), where a matrix product
+    would have a single term. ``"per_tap"`` for stride 1 when a group has at
+    least 8 input channels and 128 weights per tap: per-tap products skip the
+    im2col copy but have only ``c_in`` terms each and add into the sums
+    ``kh * kw`` times, which pays off with enough channels. ``"im2col"``
+    otherwise. Measured on the book's machine (chapter 9).
+
+    Parameters
+    ----------
+    geometry : ConvGeometry
+        From `convbook.arguments.conv_geometry` (or ``args.geometry``), 1D or 2D.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> from convbook.arguments import conv_geometry
+    >>> choose_strategy(conv_geometry((8, 56, 56, 64), (3, 3, 64, 64), padding="same"))
+    'per_tap'
+    """
+    c_in_g, c_out = geometry.kernel_shape[-2:]
+    c_out_g = c_out // geometry.groups
+    if c_in_g == 1 and c_out_g == 1:
+        return "elementwise"
+    if all(s == 1 for s in geometry.strides) and c_in_g >= 8 and c_in_g * c_out_g >= 128:
+        return "per_tap"
+    return "im2col"
+
+
+def _check_strategy(geometry: ConvGeometry, strategy: str) -> str:
+    """``strategy``, with ``"auto"`` resolved, or an error if it cannot compute this convolution."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {', '.join(map(repr, STRATEGIES))}; got {strategy!r}")
+    if strategy == "auto":
+        return choose_strategy(geometry)
+    if strategy == "per_tap" and any(s != 1 for s in geometry.strides):
+        raise ValueError(f"strategy='per_tap' needs strides of 1; got strides={geometry.strides}")
+    if strategy == "elementwise" and geometry.kernel_shape[-2] != 1:
+        raise ValueError(
+            "strategy='elementwise' needs one input channel per group (c_in // groups == 1); "
+            f"got {geometry.kernel_shape[-2]}"
+        )
+    return strategy
+
+
+def _tile_shape(geometry: ConvGeometry, positions: int) -> tuple[int, int, int]:
+    """Images, rows and columns of a tile of at most ``positions`` output positions (2D geometry)."""
+    _, out_rows, out_cols, _ = geometry.output_shape
+    per_image = out_rows * out_cols
+    if per_image <= positions:
+        return min(positions // per_image, geometry.output_shape[0]) or 1, out_rows, out_cols
+    if out_cols <= positions:
+        return 1, positions // out_cols, out_cols
+    return 1, 1, positions
+
+
+def _plan_bytes(geometry: ConvGeometry, strategy: str, plan: tuple[int, int, int]) -> int:
+    """Bytes `direct_convolve` allocates besides the output for this 2D tile plan (its buffers)."""
+    n_images, n_rows, n_cols = plan
+    kh, kw, _, c_out = geometry.kernel_shape
+    c_in = geometry.input_shape[-1]
+    (sh, sw), (extent_h, extent_w) = geometry.strides, geometry.extents
+    itemsize = geometry.dtype.itemsize
+    patch_positions = n_images * ((n_rows - 1) * sh + extent_h) * ((n_cols - 1) * sw + extent_w)
+    tile_positions = n_images * n_rows * n_cols
+    if strategy == "im2col":
+        buffers = tile_positions * kh * kw * c_in
+    elif strategy == "per_tap":
+        gemm_in_place = geometry.groups == 1 and geometry.dtype in (np.float32, np.float64)
+        buffers = patch_positions * c_out * (1 if gemm_in_place else 2)
+    else:
+        buffers = tile_positions * c_out
+    # NumPy's ufuncs buffer a broadcast or strided operand (the bias added to a tile, the elementwise
+    # strategy's taps and weights) in chunks of np.getbufsize() elements: at most one per operand of three.
+    ufunc_buffers = 3 * np.getbufsize()
+    return (patch_positions * c_in + buffers + ufunc_buffers) * itemsize
+
+
+def tile_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None = None) -> tuple[int, int, int]:
+    """How `conv2d_direct` cuts the output: images, output rows and output columns per tile.
+
+    A tile holds about ``tile_positions`` output positions: several whole images when
+    images are small, a band of rows of one image, or part of one row (the last tile
+    along each axis may be smaller). By default the count makes the tile's largest
+    buffer about `TILE_BYTES` (per-tap tiles up to twice that, at most 4096
+    positions). Whatever the count asked for, the tile shrinks until the whole
+    workspace (`workspace_bytes`) fits in `WORKSPACE_BYTES`, or to a single
+    output position, whose buffers are the irreducible floor.
+
+    Parameters
+    ----------
+    geometry : ConvGeometry
+        Validated shapes (`convbook.arguments.conv_geometry`, or ``args.geometry``), 1D or 2D.
+    strategy : {"im2col", "per_tap", "elementwise"}
+    tile_positions : int, optional
+
+    Returns
+    -------
+    (int, int, int)
+        For 1D geometry, the plan of the equivalent 2D one (rows of 1).
+
+    Examples
+    --------
+    >>> from convbook.arguments import conv_geometry
+    >>> tile_plan(conv_geometry((8, 56, 56, 64), (3, 3, 64, 64), padding="same"), "per_tap")
+    (1, 56, 56)
+    """
+    geometry = as_2d(geometry)
+    kh, kw, _, c_out = geometry.kernel_shape
+    c_in = geometry.input_shape[-1]
+    itemsize = geometry.dtype.itemsize
+    if strategy == "im2col":
+        per_position = kh * kw * c_in * itemsize  # one row of the im2col block
+    elif strategy == "per_tap":
+        per_position = (c_out + c_in) * itemsize  # a row of the sums, a row of the input
+    else:
+        per_position = 2 * c_out * itemsize  # a row of the output, a row of the input
+    if tile_positions is None:
+        if strategy == "per_tap":  # BLAS splits these tiles between the cores: up to twice the budget
+            tile_positions = min(max(2 * TILE_BYTES // per_position, 256), 4096)
+        else:
+            tile_positions = max(TILE_BYTES // per_position, 256)
+    positions = max(1, int(tile_positions))
+    plan = _tile_shape(geometry, positions)
+    while positions > 1 and _plan_bytes(geometry, strategy, plan) + OVERHEAD_BYTES > WORKSPACE_BYTES:
+        positions = max(1, min(positions, math.prod(plan)) // 2)
+        plan = _tile_shape(geometry, positions)
+    return plan
+
+
+def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positions: int | None = None) -> int:
+    """Bytes `conv2d_direct` allocates besides its output, from shapes alone: a true upper bound.
+
+    The input patch of one tile, the tile's im2col block or sums, NumPy's ufunc buffers
+    (`numpy.getbufsize` elements per operand) and `OVERHEAD_BYTES` of Python bookkeeping;
+    the kernel is used in place, never copied. At most `WORKSPACE_BYTES`, unless a single
+    output position's buffers are larger (a kernel whose window holds more than the budget).
+    Converting the inputs to the computation dtype (`convbook.arguments.computation_dtype`),
+    when they are not in it already, is not counted.
+
+    Parameters
+    ----------
+    geometry : ConvGeometry
+    strategy : {"auto", "im2col", "per_tap", "elementwise"}, default "auto"
+    tile_positions : int, optional
+        As in `tile_plan`.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> from convbook.arguments import conv_geometry
+    >>> workspace_bytes(conv_geometry((64, 56, 56, 64), (3, 3, 64, 64), padding="same")) < 4 * 2**20
+    True
+    """
+    strategy = _check_strategy(geometry, strategy)
+    if geometry.output_shape[0] == 0:
+        return OVERHEAD_BYTES
+    geometry = as_2d(geometry)
+    return _plan_bytes(geometry, strategy, tile_plan(geometry, strategy, tile_positions)) + OVERHEAD_BYTES
+
+
+def direct_convolve(args: ConvArguments, strategy: str = "auto", tile_positions: int | None = None) -> np.ndarray:
+    """The direct method on validated 1D or 2D arguments; see `conv2d_direct`.
+
+    Parameters
+    ----------
+    args : ConvArguments
+        From `convbook.arguments.prepare_conv`.
+    strategy : {"auto", "im2col", "per_tap", "elementwise"}, default "auto"
+    tile_positions : int, optional
+
+    Returns
+    -------
+    ndarray, shape args.output_shape
+    """
+    output_shape = args.output_shape
+    strategy = _check_strategy(args.geometry, strategy)
+    args = as_2d(args)
+    x, kernel, groups = args.x, args.kernel, args.groups
+    batch, c_in = x.shape[0], x.shape[-1]
+    kh, kw, c_in_g, c_out = kernel.shape
+    c_out_g = c_out // groups
+    (sh, sw), (dh, dw) = args.strides, args.dilation_rate
+    (top, _), (left, _) = args.pads
+    extent_h, extent_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    _, out_rows, out_cols, _ = args.output_shape
+    y = np.empty(args.output_shape, dtype=args.dtype)
+    if batch == 0:
+        return y.reshape(output_shape)
+
+    n_images, n_rows, n_cols = tile_plan(args.geometry, strategy, tile_positions)
+    patch_rows, patch_cols = (n_rows - 1) * sh + extent_h, (n_cols - 1) * sw + extent_w
+    patch_buffer = np.empty(n_images * patch_rows * patch_cols * c_in, dtype=args.dtype)
+    # One BLAS for every product of the call (SciPy's, which can add into its output), or NumPy's matmul.
+    gemm = _accumulating_gemm(args.dtype) if groups == 1 else None
+    # The kernel is only ever viewed, never copied: its copies would count against the workspace.
+    if strategy == "im2col":
+        # weights[g]: the group's kernel as one (kh * kw * c_in_g, c_out_g) matrix.
+        weights = kernel.reshape(kh * kw * c_in_g, groups, c_out_g).transpose(1, 0, 2)
+        buffers = [np.empty(n_images * n_rows * n_cols * kh * kw * c_in, dtype=args.dtype)]
+    elif strategy == "per_tap":
+        # weights[p, q, g]: the (c_in_g, c_out_g) matrix of tap (p, q) in group g.
+        weights = kernel.reshape(kh, kw, c_in_g, groups, c_out_g).transpose(0, 1, 3, 2, 4)
+        positions = n_images * patch_rows * patch_cols
+        # The sums, and (without an accumulating BLAS) each product before it is added to them.
+        buffers = [np.empty(positions * c_out, dtype=args.dtype) for _ in range(1 if gemm else 2)]
+    else:
+        weights = kernel
+        buffers = [np.empty(n_images * n_rows * n_cols * c_out, dtype=args.dtype)]
+    compute_tile = {"im2col": _im2col_tile, "per_tap": _per_tap_tile, "elementwise": _elementwise_tile}[strategy]
+
+    for b0 in range(0, batch, n_images):
+        images = slice(b0, min(b0 + n_images, batch))
+        for i0 in range(0, out_rows, n_rows):
+            i1 = min(i0 + n_rows, out_rows)
+            for j0 in range(0, out_cols, n_cols):
+                j1 = min(j0 + n_cols, out_cols)
+                patch = _input_patch(
+                    x,
+                    images,
+                    i0 * sh - top,
+                    (i1 - i0 - 1) * sh + extent_h,
+                    j0 * sw - left,
+                    (j1 - j0 - 1) * sw + extent_w,
+                    patch_buffer,
+                    contiguous=strategy == "per_tap",
+                )
+                compute_tile(patch, y[images, i0:i1, j0:j1], weights, args, buffers, gemm)
+    return y.reshape(output_shape)
+
+
+def _input_patch(
+    x: np.ndarray,
+    images: slice,
+    row: int,
+    n_rows: int,
+    col: int,
+    n_cols: int,
+    buffer: np.ndarray,
+    *,
+    contiguous: bool,
+) -> np.ndarray:
+    """Rows ``row : row + n_rows`` and columns ``col : col + n_cols`` of ``x[images]``, zero outside ``x``.
+
+    Coordinates are those of ``x`` itself, so negative ones and ones past the end
+    are the padding. A view of ``x`` when the patch lies inside it (and is
+    contiguous, if asked); otherwise a copy into ``buffer``, the only padding
+    the direct path ever does.
+    """
+    _, rows, cols, channels = x.shape
+    if row >= 0 and col >= 0 and row + n_rows <= rows and col + n_cols <= cols:
+        view = x[images, row : row + n_rows, col : col + n_cols]
+        if not contiguous or view.flags.c_contiguous:
+            return view
+    source = x[images]
+    patch = buffer[: len(source) * n_rows * n_cols * channels].reshape(len(source), n_rows, n_cols, channels)
+    r0 = max(row, 0)
+    r1 = max(min(row + n_rows, rows), r0)
+    c0 = max(col, 0)
+    c1 = max(min(col + n_cols, cols), c0)
+    top, bottom, left, right = r0 - row, r1 - row, c0 - col, c1 - col
+    patch[:, :top] = 0
+    patch[:, bottom:] = 0
+    patch[:, top:bottom, :left] = 0
+    patch[:, top:bottom, right:] = 0
+    patch[:, top:bottom, left:right] = source[:, r0:r1, c0:c1]
+    return patch
+
+
+def _positions(tile: np.ndarray) -> np.ndarray:
+    """A tile of the output, ``(images, rows, cols, c_out)``, as a ``(positions, c_out)`` view of it."""
+    # copy=False raises rather than copy: results must land in the output itself.
+    return np.reshape(tile, (-1, tile.shape[-1]), copy=False)
+
+
+def _im2col_tile(
+    patch: np.ndarray,
+    tile: np.ndarray,
+    weights: np.ndarray,
+    args: ConvArguments,
+    buffers: list[np.ndarray],
+    gemm: Gemm | None,
+) -> None:
+    """One tile by im2col: copy its windows into a reused block, one matrix product per group into ``tile``."""
+    groups, taps_and_channels, c_out_g = weights.shape
+    kh, kw, c_in_g, _ = args.kernel.shape
+    (sh, sw), (dh, dw) = args.strides, args.dilation_rate
+    extents = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    view = sliding_window_view(patch, extents, axis=(1, 2))[:, ::sh, ::sw, :, ::dh, ::dw]
+    # view: (images, rows, cols, c_in, kh, kw) -> (groups, images, rows, cols, kh, kw, c_in_g), still a view.
+    view = view.reshape(*view.shape[:3], groups, c_in_g, kh, kw).transpose(3, 0, 1, 2, 5, 6, 4)
+    block = buffers[0][: view.size].reshape(view.shape)
+    np.copyto(block, view)
+    out = _positions(tile)
+    n_positions = out.shape[0]
+    if gemm is not None:  # one group
+        gemm(block.reshape(n_positions, taps_and_channels), weights[0], out, True)
+    else:
+        np.matmul(
+            block.reshape(groups, n_positions, taps_and_channels),
+            weights,
+            out=out.reshape(n_positions, groups, c_out_g).transpose(1, 0, 2),
+        )
+    if args.bias is not None:
+        out += args.bias
+
+
+def _elementwise_tile(
+    patch: np.ndarray,
+    tile: np.ndarray,
+    kernel: np.ndarray,
+    args: ConvArguments,
+    buffers: list[np.ndarray],
+    gemm: Gemm | None,
+) -> None:
+    """One tile of a convolution with one input channel per group (single-channel images, depthwise).
+
+    With ``c_in_g == 1`` every tap is a multiply-add of a shifted slice of the
+    patch by the tap's weights, broadcast over the filters of each group: no
+    copy and no matrix product, whose single term per tap would waste it.
+    """
+    kh, kw, _, c_out = kernel.shape
+    groups = args.groups
+    (sh, sw), (dh, dw) = args.strides, args.dilation_rate
+    images, out_rows, out_cols, _ = tile.shape
+    out = _positions(tile).reshape(images, out_rows, out_cols, groups, c_out // groups)
+    product = buffers[0][: out.size].reshape(out.shape)
+    for p in range(kh):
+        for q in range(kw):
+            rows = slice(p * dh, p * dh + (out_rows - 1) * sh + 1, sh)
+            cols = slice(q * dw, q * dw + (out_cols - 1) * sw + 1, sw)
+            taps = patch[:, rows, cols, :, None]  # (images, rows, cols, groups, 1)
+            weights = kernel[p, q, 0].reshape(groups, c_out // groups)
+            if p == 0 and q == 0:
+                np.multiply(taps, weights, out=out)
+            else:
+                np.multiply(taps, weights, out=product)
+                out += product
+    if args.bias is not None:
+        out += args.bias.reshape(groups, c_out // groups)
+
+
+def _accumulating_gemm(dtype: np.dtype) -> Gemm | None:
+    """``gemm(a, w, out, first)``: ``out = a @ w`` if ``first`` else ``out += a @ w``, in place, by BLAS.
+
+    BLAS's ``gemm`` computes ``C = alpha A B + beta C``; with ``beta = 1`` it
+    adds the product into ``C`` without a temporary. NumPy's ``matmul`` always
+    uses ``beta = 0``, so this comes from SciPy's BLAS wrappers, which work in
+    place on Fortran-ordered arrays: ``out.T += w.T @ a.T`` is the same sum
+    with every operand a Fortran-ordered view. ``None`` without SciPy or for a
+    dtype BLAS does not handle.
+    """
+    try:
+        from scipy.linalg import blas
+    except ImportError:  # pragma: no cover - SciPy is in requirements.txt
+        return None
+    routine = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(np.dtype(dtype))
+    if routine is None:
+        return None
+
+    def gemm(a: np.ndarray, w: np.ndarray, out: np.ndarray, first: bool) -> None:
+        c = out.T
+        result = routine(1.0, w.T, a.T, beta=0.0 if first else 1.0, c=c, overwrite_c=True)
+        if result is not c:  # SciPy worked on a copy (``out`` was not contiguous): write the result back
+            c[...] = result
+
+    return gemm
+
+
+def _per_tap_tile(
+    patch: np.ndarray,
+    tile: np.ndarray,
+    tap_weights: np.ndarray,
+    args: ConvArguments,
+    buffers: list[np.ndarray],
+    gemm: Gemm | None,
+) -> None:
+    """One tile (stride 1) as ``kh * kw`` matrix products of shifted slices of the flattened patch.
+
+    With the patch flattened to ``(positions, c_in)``, tap ``(p, q)`` meets, for
+    the output at flat position ``f``, the input at ``f + p * dh * width + q * dw``:
+    one contiguous slice per tap, multiplied by the tap's weights with no
+    copy. Positions whose window runs off the end of a row are computed too and
+    dropped when the tile is written out.
+    """
+    kh, kw, groups, c_in_g, c_out_g = tap_weights.shape
+    dh, dw = args.dilation_rate
+    images, rows, cols, c_in = patch.shape
+    _, out_rows, out_cols, c_out = tile.shape
+    flat = patch.reshape(-1, c_in)
+    n_flat = flat.shape[0] - (kh - 1) * dh * cols - (kw - 1) * dw
+    total = buffers[0][: flat.shape[0] * c_out].reshape(flat.shape[0], c_out)
+    acc = total[:n_flat]
+    for p in range(kh):
+        for q in range(kw):
+            first = p == 0 and q == 0
+            a = flat[p * dh * cols + q * dw :][:n_flat]
+            if gemm is not None:
+                gemm(a, tap_weights[p, q, 0], acc, first)
+                continue
+            product = buffers[1][: n_flat * c_out].reshape(n_flat, c_out)
+            target = acc if first else product
+            np.matmul(
+                a.reshape(n_flat, groups, c_in_g).transpose(1, 0, 2),
+                tap_weights[p, q],
+                out=target.reshape(n_flat, groups, c_out_g).transpose(1, 0, 2),
+            )
+            if not first:
+                acc += product
+    if args.bias is not None:
+        acc += args.bias
+    tile[...] = total.reshape(images, rows, cols, c_out)[:, :out_rows, :out_cols]
+
+
+def conv2d_direct(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+    strategy: str = "auto",
+    tile_positions: int | None = None,
+) -> np.ndarray:
+    """`convbook.conv2d` by matrix products over cache-sized tiles of the output: ``method="direct"``.
+
+    The output is cut into tiles of about ``tile_positions`` positions (whole
+    images, bands of rows, or pieces of a row). For every tile the input patch
+    it reads is gathered -- a view of ``x``, or a copy with zeros where the
+    padding is, so the input is never padded as a whole -- and the tile is
+    computed straight into the output array by one of two strategies:
+
+    ``"im2col"``
+        Copy the tile's windows into a reused block (im2col, one row per
+        position) and multiply by the kernel as one matrix: one large product
+        per tile and group.
+    ``"per_tap"``
+        No copy: with the patch flattened to ``(positions, c_in)``, every
+        kernel tap meets one contiguous slice of it, and the tile is the sum of
+        ``kh * kw`` products of such slices with the tap's ``c_in x c_out``
+        weights, accumulated in place by BLAS (``beta = 1``). Stride 1 only.
+    ``"elementwise"``
+        For one input channel per group (single-channel images, depthwise
+        convolutions): every tap is a multiply-add of a shifted slice of the
+        patch, broadcast over the group's filters. No copy, no matrix product.
+    ``"auto"``
+        The one `choose_strategy` predicts to be faster.
+
+    Every buffer is sized by the tile, never by the batch, and the kernel is
+    never copied, so the workspace is at most `workspace_bytes` -- within
+    `WORKSPACE_BYTES` (48 MiB) whatever the batch size, and a few MiB for
+    typical layers (`tile_plan`). Other arguments, result and errors are those
+    of `convbook.conv2d`.
+
+    Parameters
+    ----------
+    strategy : {"auto", "im2col", "per_tap", "elementwise"}, default "auto"
+        As above.
+    tile_positions : int, optional
+        Output positions per tile; by default as many as make the tile's
+        largest buffer about `TILE_BYTES` (2 MiB), the size of a core's L2
+        cache (see `tile_plan`).
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 3, 3, 1)
+    >>> conv2d_direct(x, np.ones((2, 2, 1, 1)), strategy="per_tap")[0, :, :, 0]
+    array([[ 8., 12.],
+           [20., 24.]])
+    """
+    if tile_positions is not None and (not shapes._is_int(tile_positions) or tile_positions < 1):
+        raise ValueError(f"tile_positions must be a positive int or None; got {tile_positions!r}")
+    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_direct")
+    return direct_convolve(args, strategy, tile_positions)

@@ -55,7 +55,9 @@ POSITION_SECONDS = 20e-9  #: the direct method's fixed cost per output position 
 
 ELEMENTWISE_SECONDS = 0.6e-9  #: one tap's multiply-add on one output value, elementwise strategy
 
-FFT_RATE = 1.1e10  #: flop/s of real 2D FFTs (counted as ``2.5 n log2 n`` flops), on every core
+#: flop/s of real 2D FFTs (counted as ``2.5 n log2 n`` flops), fitted with the transforms on both cores; with
+#: SciPy's default of one worker (`scipy.fft.set_workers`) they run slower than this on a multi-core machine.
+FFT_RATE = 1.1e10
 
 SPECTRAL_RATE = 3.8e9  #: flop/s of the complex multiply-adds between transforms
 

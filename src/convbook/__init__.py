@@ -13,7 +13,8 @@ Every public function is importable from here (``convbook.conv2d_backward``) and
     The engines: the definition as loops (chapter 3); chapter 5's einsum, im2col and per-tap
     vectorizations; the tiled direct method with a bounded workspace (chapter 9); the FFT.
 ``cost``
-    FLOPs, bytes, workspace and predicted seconds, from shapes alone (chapter 9).
+    FLOPs, bytes, workspace and predicted seconds, from shapes alone (chapter 9). Its
+    ``workspace_bytes`` is the one importable from here; ``direct`` and ``fft`` have their own.
 ``conv``
     `conv1d`, `conv2d` and `choose_method`, the choice behind ``method="auto"``.
 ``backward``
@@ -38,12 +39,13 @@ import importlib
 from typing import Any
 
 from . import shapes
-from .arguments import ConvGeometry, computation_dtype, conv_geometry
-from .backward import ConvGradients, conv1d_backward, conv2d_backward
+from .arguments import ConvGeometry, computation_dtype, conv_geometry, prepare_conv
+from .backward import ConvGradients, conv1d_backward, conv2d_backward, input_gradient
 from .conv import choose_method, conv1d, conv2d
+from .cost import conv_flops, direct_seconds, fastest_method, fft_flops, fft_seconds, im2col_bytes, workspace_bytes
 from .depthwise import depthwise_conv2d, separable_conv2d
-from .direct import conv2d_direct
-from .fft import conv2d_fft
+from .direct import choose_strategy, conv2d_direct, tile_plan
+from .fft import conv2d_fft, fft_plan, fft_size
 from .keras_bridge import keras_conv
 from .loops import conv1d_loop, conv2d_loop
 from .pooling import average_pool2d, average_pool2d_loop, max_pool2d, max_pool2d_loop
@@ -54,7 +56,7 @@ from .transposed import (
     conv2d_transpose_zero_insertion,
     insert_zeros,
 )
-from .vectorized import conv2d_im2col, conv2d_per_tap, im2col
+from .vectorized import conv2d_im2col, conv2d_per_tap, im2col, windows
 
 # The functions of the modules that bring matplotlib (or measure), importable from here on first use.
 _LAZY = {
@@ -67,8 +69,19 @@ _LAZY = {
     ),
     "animation": ("animate_convolution", "animation_html", "sliding_window"),
     "data": ("oriented_bars",),
-    "notebook": ("setup_notebook",),
-    "bench": ("benchmark_case", "best_time", "machine_info", "matmul_peak", "measure", "memory_bandwidth", "workspace"),
+    "notebook": ("quiet_stderr", "setup_notebook"),
+    "bench": (
+        "ConvCase",
+        "benchmark_case",
+        "best_time",
+        "gflops",
+        "loglog_slope",
+        "machine_info",
+        "matmul_peak",
+        "measure",
+        "memory_bandwidth",
+        "workspace",
+    ),
 }
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
@@ -78,6 +91,7 @@ __all__ = [
     "average_pool2d",
     "average_pool2d_loop",
     "choose_method",
+    "choose_strategy",
     "computation_dtype",
     "conv1d",
     "conv1d_backward",
@@ -93,15 +107,28 @@ __all__ = [
     "conv2d_transpose",
     "conv2d_transpose_loop",
     "conv2d_transpose_zero_insertion",
+    "conv_flops",
     "conv_geometry",
     "depthwise_conv2d",
+    "direct_seconds",
+    "fastest_method",
+    "fft_flops",
+    "fft_plan",
+    "fft_seconds",
+    "fft_size",
     "im2col",
+    "im2col_bytes",
+    "input_gradient",
     "insert_zeros",
     "keras_conv",
     "max_pool2d",
     "max_pool2d_loop",
+    "prepare_conv",
     "separable_conv2d",
     "shapes",
+    "tile_plan",
+    "windows",
+    "workspace_bytes",
     *sorted(_LAZY_NAMES),
 ]
 __version__ = "0.2.0"

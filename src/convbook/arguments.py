@@ -53,6 +53,8 @@ def computation_dtype(*dtypes: DTypeLike) -> np.dtype:
     """
     counted = []
     for dtype in map(np.dtype, dtypes):
+        if dtype.kind not in "biuf":
+            raise TypeError(f"dtype must be a real number type (bool, integer or floating); got {dtype}")
         if dtype.kind in "biu":
             dtype = np.dtype(np.float64)
         elif dtype == np.float16:
@@ -304,13 +306,14 @@ def prepare_conv(
 
     Raises `TypeError` or `ValueError` naming the argument at fault and what
     was expected; see `convbook.conv2d` for the arguments. The arrays come
-    back in the computation dtype (`computation_dtype`).
+    back in the computation dtype (`computation_dtype`), the kernel C-ordered.
     """
     x = as_real_array(x, "x")
     kernel = as_real_array(kernel, "kernel")
     if bias is not None:
         bias = as_real_array(bias, "bias")
     x, kernel, bias = in_computation_dtype(x, kernel, bias)
+    kernel = np.ascontiguousarray(kernel)  # the engines view it, never copy it: it must be C-ordered
     geometry = _validate_shapes(
         x.shape,
         kernel.shape,

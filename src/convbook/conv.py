@@ -102,7 +102,8 @@ def choose_method(
     'direct'
     """
     x, kernel = as_real_array(x, "x"), as_real_array(kernel, "kernel")
-    rank = x.ndim - 2 if x.ndim in (3, 4) else 2
+    # The rank of the kernel first, so that an unbatched x gets the hint to add a batch axis.
+    rank = next((array.ndim - 2 for array in (kernel, x) if array.ndim in (3, 4)), 2)
     args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=rank, function="choose_method")
     return _choose(args, _is_exact(x, kernel))
 

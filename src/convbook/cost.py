@@ -19,8 +19,9 @@ non-finite inputs):
 ``fastest_method``
     The method the model predicts to be fastest, among those whose workspace fits `WORKSPACE_BYTES`.
 
-Every function takes a `convbook.arguments.ConvGeometry` (from `convbook.arguments.conv_geometry`,
-or ``args.geometry``) or plain shapes: none needs an array.
+None needs an array: the counts take plain shapes (``input_shape``, ``kernel_shape`` and the
+options), the model a `convbook.arguments.ConvGeometry` (from `convbook.arguments.conv_geometry`, or
+``args.geometry``).
 """
 
 from __future__ import annotations
@@ -196,7 +197,7 @@ def fft_flops(
     kernel's size -- the point of the method -- nor on the strides (it
     computes every stride-1 position and keeps every ``s``-th).
 
-    Parameters are those of `conv_flops`, plus ``groups``.
+    Parameters are those of `conv_flops` but ``strides``: the method computes every stride-1 position.
 
     Returns
     -------

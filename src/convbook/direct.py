@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
+from scipy.linalg import blas
 
 from . import shapes
 from .arguments import ConvArguments, ConvGeometry, as_2d, prepare_conv
@@ -103,6 +104,11 @@ def _check_strategy(geometry: ConvGeometry, strategy: str) -> str:
     return strategy
 
 
+def _check_tile_positions(tile_positions: object) -> None:
+    if tile_positions is not None and (not shapes._is_int(tile_positions) or tile_positions < 1):
+        raise ValueError(f"tile_positions must be a positive int or None; got {tile_positions!r}")
+
+
 def _tile_shape(geometry: ConvGeometry, positions: int) -> tuple[int, int, int]:
     """Images, rows and columns of a tile of at most ``positions`` output positions (2D geometry)."""
     _, out_rows, out_cols, _ = geometry.output_shape
@@ -151,7 +157,7 @@ def tile_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None 
     ----------
     geometry : ConvGeometry
         Validated shapes (`convbook.arguments.conv_geometry`, or ``args.geometry``), 1D or 2D.
-    strategy : {"im2col", "per_tap", "elementwise"}
+    strategy : {"auto", "im2col", "per_tap", "elementwise"}
     tile_positions : int, optional
 
     Returns
@@ -165,6 +171,8 @@ def tile_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None 
     >>> tile_plan(conv_geometry((8, 56, 56, 64), (3, 3, 64, 64), padding="same"), "per_tap")
     (1, 56, 56)
     """
+    strategy = _check_strategy(geometry, strategy)
+    _check_tile_positions(tile_positions)
     geometry = as_2d(geometry)
     kh, kw, _, c_out = geometry.kernel_shape
     c_in = geometry.input_shape[-1]
@@ -196,7 +204,7 @@ def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positio
     the kernel is used in place, never copied. At most `WORKSPACE_BYTES`, unless a single
     output position's buffers are larger (a kernel whose window holds more than the budget).
     Converting the inputs to the computation dtype (`convbook.arguments.computation_dtype`),
-    when they are not in it already, is not counted.
+    and a kernel that is not C-ordered to a C-ordered copy, is not counted.
 
     Parameters
     ----------
@@ -410,13 +418,9 @@ def _accumulating_gemm(dtype: np.dtype) -> Gemm | None:
     adds the product into ``C`` without a temporary. NumPy's ``matmul`` always
     uses ``beta = 0``, so this comes from SciPy's BLAS wrappers, which work in
     place on Fortran-ordered arrays: ``out.T += w.T @ a.T`` is the same sum
-    with every operand a Fortran-ordered view. ``None`` without SciPy or for a
-    dtype BLAS does not handle.
+    with every operand a Fortran-ordered view. ``None`` for a dtype BLAS does
+    not handle.
     """
-    try:
-        from scipy.linalg import blas
-    except ImportError:  # pragma: no cover - SciPy is in requirements.txt
-        return None
     routine = {np.dtype(np.float32): blas.sgemm, np.dtype(np.float64): blas.dgemm}.get(np.dtype(dtype))
     if routine is None:
         return None
@@ -493,7 +497,7 @@ def conv2d_direct(
     images, bands of rows, or pieces of a row). For every tile the input patch
     it reads is gathered -- a view of ``x``, or a copy with zeros where the
     padding is, so the input is never padded as a whole -- and the tile is
-    computed straight into the output array by one of two strategies:
+    computed straight into the output array by one of three strategies:
 
     ``"im2col"``
         Copy the tile's windows into a reused block (im2col, one row per
@@ -533,7 +537,6 @@ def conv2d_direct(
     array([[ 8., 12.],
            [20., 24.]])
     """
-    if tile_positions is not None and (not shapes._is_int(tile_positions) or tile_positions < 1):
-        raise ValueError(f"tile_positions must be a positive int or None; got {tile_positions!r}")
+    _check_tile_positions(tile_positions)
     args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_direct")
     return direct_convolve(args, strategy, tile_positions)

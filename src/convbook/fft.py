@@ -183,6 +183,7 @@ def fft_convolve(args: ConvArguments) -> np.ndarray:
                 del product
                 y[b0:b1, :, :, o0:o1] = correlation[:, :, out_rows_kept, out_cols_kept].transpose(0, 2, 3, 1)
                 del correlation
+            del kernel_spectrum  # before the next chunk's spectrum is allocated
     if args.bias is not None:
         y += args.bias
     return y.reshape(output_shape)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .arguments import as_real_array
 from .shapes import Padding
 
 __all__ = ["keras_conv"]
@@ -56,11 +57,13 @@ def keras_conv(
     """
     import keras
 
-    x = np.asarray(x)
-    kernel = np.asarray(kernel)
+    x = as_real_array(x, "x")
+    kernel = as_real_array(kernel, "kernel")
     layers = {3: keras.layers.Conv1D, 4: keras.layers.Conv2D}
     if x.ndim not in layers:
         raise ValueError(f"x must have 3 axes (Conv1D) or 4 axes (Conv2D); got shape {x.shape}")
+    if kernel.ndim != x.ndim:
+        raise ValueError(f"kernel must have {x.ndim} axes, as many as x; got shape {kernel.shape}")
     layer = layers[x.ndim](
         filters=kernel.shape[-1],
         kernel_size=kernel.shape[:-2],

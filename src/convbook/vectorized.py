@@ -96,7 +96,7 @@ def _im2col(args: ConvArguments) -> np.ndarray:
     patches = patches.transpose(channel_last)  # (batch, *out_spatial, *taps, c_in)
     n_rows = int(np.prod(patches.shape[: rank + 1]))
     n_columns = int(np.prod(patches.shape[rank + 1 :]))
-    return patches.reshape(n_rows, n_columns)
+    return np.reshape(patches, (n_rows, n_columns), copy=True)  # a copy, even where a view would do
 
 
 def im2col(

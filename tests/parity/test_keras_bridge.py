@@ -36,3 +36,17 @@ def test_keras_conv_causal_1d_and_activation():
 def test_bad_arguments():
     with pytest.raises(ValueError, match="x must have 3 axes"):
         keras_conv(np.ones((4, 4)), np.ones((1, 1, 1)))
+
+
+@pytest.mark.parametrize(
+    ("x", "kernel", "error", "match"),
+    [
+        (np.ones((1, 5, 5, 1)), 3.0, ValueError, "kernel must have 4 axes"),
+        (np.ones((1, 5, 5, 1)), "abc", TypeError, "kernel must be an array of real numbers"),
+        (np.ones((5, 5)), np.ones((3, 3, 1, 1)), ValueError, "x must have 3 axes"),
+    ],
+)
+def test_keras_conv_names_the_bad_argument(x, kernel, error, match):
+    """Regression: a scalar kernel gave IndexError: tuple index out of range."""
+    with pytest.raises(error, match=match):
+        keras_conv(x, kernel)

@@ -470,3 +470,18 @@ def test_depthwise_and_separable_follow_the_dtype_rule():
 def test_im2col_keeps_floats_and_counts_integers_as_float64():
     assert convbook.im2col(np.ones((1, 3, 3, 1), np.float32), 2).dtype == np.float32
     assert convbook.im2col(np.ones((1, 3, 3, 1), np.uint8), 2).dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, object, "U3", "datetime64[s]"])
+def test_the_dtype_rule_rejects_types_that_are_not_real_numbers(dtype):
+    from convbook.arguments import computation_dtype, conv_geometry
+
+    with pytest.raises(TypeError, match="dtype must be a real number type"):
+        computation_dtype(np.float32, dtype)
+    with pytest.raises(TypeError, match="dtype must be a real number type"):
+        conv_geometry((1, 5, 5, 2), (3, 3, 2, 4), dtype=dtype)
+
+
+def test_choose_method_hints_at_the_batch_axis_for_an_unbatched_image():
+    with pytest.raises(ValueError, match=r"add a batch axis: choose_method\(x\[None\]"):
+        convbook.choose_method(np.ones((5, 5, 2)), np.ones((3, 3, 2, 4)))

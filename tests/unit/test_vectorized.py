@@ -63,3 +63,10 @@ def test_im2col_1d_and_errors():
         im2col(np.zeros((5, 5)), 2)
     with pytest.raises(ValueError, match="kernel_size must be"):
         im2col(x, 0)
+
+
+def test_im2col_is_always_a_writeable_copy():
+    """Regression: with a 1-tap axis the matrix was a read-only view of x, though documented as a copy."""
+    x = np.arange(12.0).reshape(1, 2, 2, 3)
+    columns = convbook.im2col(x, (1, 2))
+    assert not np.shares_memory(columns, x) and columns.flags.writeable

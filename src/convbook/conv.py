@@ -45,9 +45,9 @@ def _is_exact(*arrays: np.ndarray | None) -> bool:
 
 def _choose(args: ConvArguments, exact: bool) -> str:
     """`choose_method` on validated arguments; ``exact`` tells whether an input was integer or bool."""
-    if exact or args.x.shape[0] == 0:
+    if exact:
         return "direct"
-    method = cost.fastest_method(args.geometry)
+    method = cost.fastest_method(args.geometry)  # "direct" for an empty batch too
     if method == "fft":
         finite = [np.isfinite(array).all() for array in (args.x, args.kernel, args.bias) if array is not None]
         if not all(finite):  # the FFT would spread one NaN or inf over every output

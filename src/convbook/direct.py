@@ -251,9 +251,9 @@ def direct_convolve(args: ConvArguments, strategy: str = "auto", tile_positions:
     batch, c_in = x.shape[0], x.shape[-1]
     kh, kw, c_in_g, c_out = kernel.shape
     c_out_g = c_out // groups
-    (sh, sw), (dh, dw) = args.strides, args.dilation_rate
+    sh, sw = args.strides
     (top, _), (left, _) = args.pads
-    extent_h, extent_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    extent_h, extent_w = args.geometry.extents
     _, out_rows, out_cols, _ = args.output_shape
     y = np.empty(args.output_shape, dtype=args.dtype)
     if batch == 0:

@@ -5,10 +5,11 @@ Nothing in this module imports convbook, and nothing imports TensorFlow: every r
 the padding) is written out here, from the definitions, independently of the library under test.
 
 ``correlate``
-    A 1D or 2D cross-correlation with strides, dilation, groups, bias and every padding mode:
-    the input padded with `numpy.pad`, the kernel dilated by writing its taps ``d`` apart into
-    zeros, `scipy.signal.correlate` (``method="direct"``) per (group, input channel, output
-    channel) at stride 1, then every ``s``-th position kept.
+    A 1D or 2D cross-correlation with strides, dilation, groups, bias, every ``padding`` and every
+    ``padding_mode``: the input padded with `numpy.pad` (in the mode of `NUMPY_PAD_MODES`), the
+    kernel dilated by writing its taps ``d`` apart into zeros, `scipy.signal.correlate`
+    (``method="direct"``) per (group, input channel, output channel) at stride 1, then every
+    ``s``-th position kept.
 ``max_pool``, ``average_pool``
     Every window of the real input values: ``np.max`` (a NaN wins) and ``np.mean``.
 ``transpose``
@@ -22,6 +23,9 @@ import math
 
 import numpy as np
 import scipy.signal
+
+#: `numpy.pad`'s mode for each of PyTorch's padding modes, written out here from the two libraries' manuals.
+NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
 def _tuple(value, rank):
@@ -71,7 +75,9 @@ def dilate(kernel: np.ndarray, dilation, rank: int) -> np.ndarray:
     return dilated
 
 
-def correlate(x, kernel, bias=None, *, strides=1, padding="valid", dilation=1, groups=1) -> np.ndarray:
+def correlate(
+    x, kernel, bias=None, *, strides=1, padding="valid", dilation=1, groups=1, padding_mode="zeros"
+) -> np.ndarray:
     """Cross-correlation of ``x`` (batch, *spatial, c_in) with ``kernel`` (*k, c_in // groups, c_out), in float64.
 
     ``y[b, i, o] = bias[o] + sum over c, p of x_padded[b, i * s + p * d, g * c_in_g + c] * kernel[p, c, o]``
@@ -82,7 +88,7 @@ def correlate(x, kernel, bias=None, *, strides=1, padding="valid", dilation=1, g
     rank = x.ndim - 2
     strides, dilation = _tuple(strides, rank), _tuple(dilation, rank)
     amounts = pads(padding, x.shape[1:-1], kernel.shape[:rank], strides, dilation)
-    padded = np.pad(x, [(0, 0), *amounts, (0, 0)])
+    padded = np.pad(x, [(0, 0), *amounts, (0, 0)], mode=NUMPY_PAD_MODES[padding_mode])
     dilated = dilate(kernel, dilation, rank)
     c_in_g, c_out = kernel.shape[-2:]
     c_out_g = c_out // groups
@@ -198,8 +204,10 @@ def check_convolution(function, case, reference=None, **options):
     The reference is `correlate` unless another with its signature is given (the parity tier passes
     TensorFlow's). The dtype must be the inputs' (the cases draw one floating dtype for all three
     arrays), the shape the reference's, the numbers equal within `TOLERANCE`; ``options`` go to
-    ``function`` only.
+    ``function`` only. A case with a ``padding_mode`` passes it to both.
     """
+    # A reference that knows no padding modes (TensorFlow's) gets none: the parity cases draw none.
+    mode = {"padding_mode": case["padding_mode"]} if "padding_mode" in case else {}
     expected = (reference or correlate)(
         case["x"],
         case["kernel"],
@@ -208,6 +216,7 @@ def check_convolution(function, case, reference=None, **options):
         padding=case["padding"],
         dilation=case["dilation"],
         groups=case["groups"],
+        **mode,
     )
     actual = function(
         case["x"],
@@ -217,6 +226,7 @@ def check_convolution(function, case, reference=None, **options):
         padding=case["padding"],
         dilation_rate=case["dilation"],
         groups=case["groups"],
+        **mode,
         **options,
     )
     assert actual.dtype == case["x"].dtype, (actual.dtype, options)

@@ -8,8 +8,13 @@ from oracle import maps_back
 
 
 @st.composite
-def conv_cases(draw, rank: int, small: bool):
-    """Arguments for a ``rank``-D convolution whose kernel fits the padded input."""
+def conv_cases(draw, rank: int, small: bool, padding_modes: bool = False):
+    """Arguments for a ``rank``-D convolution whose kernel fits the padded input.
+
+    With ``padding_modes``, a ``padding_mode`` too, and inputs large enough for it: a reflection
+    needs every padding amount smaller than the input.
+    """
+    padding_mode = draw(st.sampled_from(["zeros", "reflect", "replicate", "circular"])) if padding_modes else None
     limit = 5 if small else 10
     groups = draw(st.integers(1, 2 if small else 3))
     c_in = groups * draw(st.integers(1, 2 if small else 3))
@@ -31,6 +36,8 @@ def conv_cases(draw, rank: int, small: bool):
             smallest = extent
         elif mode == "explicit":
             smallest = max(1, extent - sum(padding[axis]))
+        if padding_mode == "reflect":  # every amount below the size; "same", "full", "causal" pad extent - 1 at most
+            smallest = max(smallest, max(padding[axis]) + 1 if mode == "explicit" else extent)
         spatial.append(draw(st.integers(smallest, max(smallest, limit) + 2)))
     batch = draw(st.integers(0, 2 if small else 3))
     dtype = draw(st.sampled_from([np.float32, np.float64]))
@@ -40,7 +47,10 @@ def conv_cases(draw, rank: int, small: bool):
     x = rng.standard_normal((batch, *spatial, c_in)).astype(dtype)
     kernel = rng.standard_normal((*kernel_size, c_in // groups, c_out)).astype(dtype)
     bias = rng.standard_normal(c_out).astype(dtype) if use_bias else None
-    return dict(x=x, kernel=kernel, bias=bias, strides=strides, padding=padding, dilation=dilation, groups=groups)
+    case = dict(x=x, kernel=kernel, bias=bias, strides=strides, padding=padding, dilation=dilation, groups=groups)
+    if padding_mode is not None:
+        case["padding_mode"] = padding_mode
+    return case
 
 
 @st.composite

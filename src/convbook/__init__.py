@@ -39,7 +39,7 @@ import importlib
 from typing import Any
 
 from . import shapes
-from .arguments import ConvGeometry, computation_dtype, conv_geometry, prepare_conv
+from .arguments import PADDING_MODES, ConvGeometry, computation_dtype, conv_geometry, pad_input, prepare_conv
 from .backward import ConvGradients, conv1d_backward, conv2d_backward, input_gradient
 from .conv import choose_method, conv1d, conv2d
 from .cost import conv_flops, direct_seconds, fastest_method, fft_flops, fft_seconds, im2col_bytes, workspace_bytes
@@ -86,6 +86,7 @@ _LAZY = {
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
+    "PADDING_MODES",
     "ConvGeometry",
     "ConvGradients",
     "average_pool2d",
@@ -123,6 +124,7 @@ __all__ = [
     "keras_conv",
     "max_pool2d",
     "max_pool2d_loop",
+    "pad_input",
     "prepare_conv",
     "separable_conv2d",
     "shapes",

@@ -10,6 +10,12 @@ array argument counts as float64 and each float16 one as float32; the computatio
 use NumPy's promotion (`numpy.result_type`) of those. So a uint8 image with a uint8 or float32
 kernel is computed in float64, a float16 pair in float32, float32 stays float32, and a float64
 bias (or upstream gradient) makes the result float64.
+
+What the padded positions hold is the padding mode (`PADDING_MODES`, PyTorch's names): zeros, or the
+input's own values reflected about its first and last positions, replicated from them, or wrapped
+around. `padded_index` says which input position each padded position reads; `pad_input` pads an
+array as a whole (for the loops and the chapter 5 engines) and `fold_padding` is its adjoint, which
+sends a padded array's gradient back to the input positions it was read from.
 """
 
 from __future__ import annotations
@@ -25,17 +31,137 @@ from numpy.typing import DTypeLike
 from . import shapes
 
 __all__ = [
+    "NUMPY_PAD_MODES",
+    "PADDING_MODES",
     "ConvArguments",
     "ConvGeometry",
     "as_2d",
     "as_real_array",
     "computation_dtype",
     "conv_geometry",
+    "fold_padding",
     "in_computation_dtype",
+    "pad_input",
+    "padded_index",
     "prepare_conv",
 ]
 
 _AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols")}
+
+#: The values of ``padding_mode``: what the padded positions hold. PyTorch's names.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+#: `numpy.pad`'s name for each padding mode. (scipy.ndimage calls them ``constant``, ``mirror``,
+#: ``nearest`` and ``wrap``; its ``reflect`` is NumPy's ``symmetric``, which repeats the edge value.)
+NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def padded_index(positions: np.ndarray, size: int, padding_mode: str) -> np.ndarray:
+    """The input index each position of a padded axis reads, or -1 where it holds a zero.
+
+    Positions are counted in the input's coordinates: ``-1`` is the first padded position
+    before the input, ``size`` the first one after it.
+
+    Parameters
+    ----------
+    positions : ndarray of int
+        Positions along one axis, from ``-before`` to ``size + after - 1``.
+    size : int
+        The input's length along the axis (at least 1 unless the mode is ``"zeros"``).
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}
+        ``"reflect"`` mirrors about the first and last positions without repeating them
+        (``d c b | a b c d | c b a``) and needs ``before, after < size``; ``"replicate"``
+        repeats the edge value (``a a a | a b c d | d d d``); ``"circular"`` wraps around
+        (``b c d | a b c d | a b c``).
+
+    Returns
+    -------
+    ndarray of int, the shape of ``positions``
+
+    Examples
+    --------
+    >>> positions = np.arange(-3, 7)
+    >>> for mode in PADDING_MODES:
+    ...     print(f"{mode:9}", padded_index(positions, 4, mode))
+    zeros     [-1 -1 -1  0  1  2  3 -1 -1 -1]
+    reflect   [3 2 1 0 1 2 3 2 1 0]
+    replicate [0 0 0 0 1 2 3 3 3 3]
+    circular  [1 2 3 0 1 2 3 0 1 2]
+    """
+    positions = np.asarray(positions)
+    if padding_mode == "zeros":
+        return np.where((positions >= 0) & (positions < size), positions, -1)
+    if padding_mode == "replicate":
+        return np.clip(positions, 0, size - 1)
+    if padding_mode == "circular":
+        return positions % size
+    mirrored = np.abs(positions)
+    return np.where(mirrored >= size, 2 * (size - 1) - mirrored, mirrored)
+
+
+def pad_input(x: np.ndarray, pads: Sequence[tuple[int, int]], padding_mode: str = "zeros") -> np.ndarray:
+    """``x`` padded along its spatial axes (all but the first and the last) as ``padding_mode`` says.
+
+    `numpy.pad` with the mode's NumPy name (`NUMPY_PAD_MODES`). ``x`` itself when there
+    is no padding.
+
+    Parameters
+    ----------
+    x : ndarray, shape (batch, *spatial, channels)
+    pads : sequence of (int, int)
+        ``(before, after)`` per spatial axis, as in ``ConvGeometry.pads``.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+
+    Returns
+    -------
+    ndarray, shape (batch, *(n + before + after), channels)
+
+    Examples
+    --------
+    >>> pad_input(np.arange(1.0, 5.0).reshape(1, 4, 1), [(2, 2)], "reflect")[0, :, 0]
+    array([3., 2., 1., 2., 3., 4., 3., 2.])
+    """
+    if not any(before or after for before, after in pads):
+        return x
+    return np.pad(x, [(0, 0), *pads, (0, 0)], mode=NUMPY_PAD_MODES[padding_mode])
+
+
+def fold_padding(padded: np.ndarray, pads: Sequence[tuple[int, int]], padding_mode: str = "zeros") -> np.ndarray:
+    """The adjoint of `pad_input`: a gradient of the padded input sent back to the input.
+
+    Every padded position's value is added to the input position it was read from
+    (`padded_index`); the zeros of ``"zeros"`` were read from nowhere and are dropped.
+    For ``"zeros"`` this is cropping the padding off.
+
+    Parameters
+    ----------
+    padded : ndarray, shape (batch, *(n + before + after), channels)
+    pads : sequence of (int, int)
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+
+    Returns
+    -------
+    ndarray, shape (batch, *n, channels), C-ordered
+
+    Examples
+    --------
+    Reflected by two, ``a b c d`` is read as ``c b | a b c d | c b``: ``b`` and ``c`` three times each.
+
+    >>> fold_padding(np.ones((1, 8, 1)), [(2, 2)], "reflect")[0, :, 0]
+    array([1., 3., 3., 1.])
+    """
+    result = padded
+    for axis, (before, after) in enumerate(pads, start=1):
+        size = result.shape[axis] - before - after
+        lead = (slice(None),) * axis
+        folded = result[(*lead, slice(before, before + size))]
+        if padding_mode != "zeros" and (before or after):
+            folded = folded.copy()
+            outside = [*range(-before, 0), *range(size, size + after)]
+            for position, source in zip(outside, padded_index(np.array(outside), size, padding_mode), strict=True):
+                folded[(*lead, source)] += result[(*lead, position + before)]
+        result = folded
+    return np.ascontiguousarray(result)
 
 
 def computation_dtype(*dtypes: DTypeLike) -> np.dtype:
@@ -90,6 +216,8 @@ class ConvGeometry:
     output_shape : tuple of int, ``(batch, *out_spatial, c_out)``
     dtype : numpy.dtype
         The dtype the convolution computes in (`computation_dtype`).
+    padding_mode : str
+        What the padded positions hold, one of `PADDING_MODES`.
     """
 
     input_shape: tuple[int, ...]
@@ -100,6 +228,7 @@ class ConvGeometry:
     groups: int
     output_shape: tuple[int, ...]
     dtype: np.dtype
+    padding_mode: str = "zeros"
 
     @property
     def rank(self) -> int:
@@ -162,6 +291,10 @@ class ConvArguments:
     @property
     def groups(self) -> int:
         return self.geometry.groups
+
+    @property
+    def padding_mode(self) -> str:
+        return self.geometry.padding_mode
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -230,6 +363,7 @@ def _validate_shapes(
     rank: int,
     function: str,
     dtype: np.dtype,
+    padding_mode: str = "zeros",
 ) -> ConvGeometry:
     """The geometry of these shapes, or the error that names the argument at fault."""
     if len(x_shape) != rank + 2:
@@ -279,6 +413,7 @@ def _validate_shapes(
                 f"(size {kernel_size[axis]}, dilation {dilation[axis]}) but the padded input has "
                 f"{padded} positions (padding={padding!r}); use a smaller kernel or more padding"
             )
+    _check_padding_mode(padding_mode, spatial, pads, padding, rank)
     return ConvGeometry(
         input_shape=tuple(x_shape),
         kernel_shape=tuple(kernel_shape),
@@ -288,7 +423,38 @@ def _validate_shapes(
         groups=groups,
         output_shape=(x_shape[0], *out_spatial, c_out),
         dtype=dtype,
+        padding_mode=padding_mode,
     )
+
+
+def _check_padding_mode(
+    padding_mode: object,
+    spatial: tuple[int, ...],
+    pads: tuple[tuple[int, int], ...],
+    padding: shapes.Padding,
+    rank: int,
+) -> None:
+    """An error naming ``padding_mode`` if it is unknown or cannot pad these axes, as PyTorch's."""
+    expected = "one of " + ", ".join(repr(mode) for mode in PADDING_MODES)
+    if not isinstance(padding_mode, str):
+        raise TypeError(f"padding_mode must be a string, {expected}; got {padding_mode!r}")
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f"padding_mode must be {expected}; got {padding_mode!r}")
+    if padding_mode == "zeros":
+        return
+    for axis, (size, (before, after)) in enumerate(zip(spatial, pads, strict=True)):
+        name = _AXIS_NAMES[rank][axis]
+        if size == 0 and (before or after):
+            raise ValueError(
+                f"padding_mode={padding_mode!r} pads with the input's own values, but x has 0 {name}; "
+                "use padding_mode='zeros'"
+            )
+        if padding_mode == "reflect" and max(before, after) >= size:
+            raise ValueError(
+                f"padding_mode='reflect' needs padding smaller than the input along axis '{name}': "
+                f"padding={padding!r} pads ({before}, {after}) around {size} {name}, and a reflection "
+                f"about the edge reaches at most {size - 1}; use 'replicate' or 'circular', or a larger input"
+            )
 
 
 def prepare_conv(
@@ -301,6 +467,7 @@ def prepare_conv(
     groups: int,
     rank: int,
     function: str,
+    padding_mode: str = "zeros",
 ) -> ConvArguments:
     """Validate and normalize the arguments of a ``rank``-D convolution.
 
@@ -325,6 +492,7 @@ def prepare_conv(
         rank,
         function,
         x.dtype,
+        padding_mode,
     )
     return ConvArguments(x=x, kernel=kernel, bias=bias, geometry=geometry)
 
@@ -338,6 +506,7 @@ def conv_geometry(
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
     dtype: DTypeLike = np.float32,
+    padding_mode: str = "zeros",
 ) -> ConvGeometry:
     """The validated shapes of a convolution, without data: what `prepare_conv` checks, for shapes alone.
 
@@ -350,7 +519,7 @@ def conv_geometry(
         ``(batch, *spatial, c_in)``, one or two spatial axes.
     kernel_shape : sequence of int
         ``(*kernel_size, c_in // groups, c_out)``.
-    strides, padding, dilation_rate, groups
+    strides, padding, dilation_rate, groups, padding_mode
         As in `convbook.conv2d` (or `convbook.conv1d` for one spatial axis).
     dtype : dtype, default float32
         The inputs' dtype; the geometry holds the computation dtype (`computation_dtype`).
@@ -380,4 +549,5 @@ def conv_geometry(
         rank,
         "conv_geometry",
         computation_dtype(dtype),
+        padding_mode,
     )

@@ -13,7 +13,8 @@ For ``y = conv(x, w) + bias`` and an upstream gradient ``g = dL/dy`` of ``y``'s 
 
 All three are NumPy without Python loops over positions: the kernel gradient is one ``einsum`` over the
 windows of `convbook.vectorized.windows`, the input gradient is one matrix product per kernel tap,
-added into a strided slice of the padded input.
+added into a strided slice of the padded input, whose padding is then folded back onto the input
+positions it copied (for ``padding_mode="zeros"``, simply cut off).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .arguments import ConvArguments, as_real_array, in_computation_dtype, prepare_conv
+from .arguments import ConvArguments, as_real_array, fold_padding, in_computation_dtype, prepare_conv
 from .shapes import Padding
 from .vectorized import windows
 
@@ -65,7 +66,8 @@ def input_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray:
     Every output position ``i`` was computed from input ``i * s + p * d - before`` through tap ``p``,
     so its gradient flows back along the same connections: for every tap, the gradients of all
     positions, times the tap's ``c_in x c_out`` weights transposed, are added into the strided slice
-    of the padded input that the tap met. Padding is then cut off.
+    of the padded input that the tap met. The padding is then folded back onto the input
+    positions it was read from (`convbook.arguments.fold_padding`): cut off when it held zeros.
 
     Parameters
     ----------
@@ -94,8 +96,7 @@ def input_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray:
             dx_padded[(slice(None), *met, slice(g * c_in_g, (g + 1) * c_in_g))] += (
                 grad_output[..., g * c_out_g : (g + 1) * c_out_g] @ weights.T
             )
-    crop = tuple(slice(before, before + n) for (before, _), n in zip(args.pads, args.x.shape[1:-1], strict=True))
-    return np.ascontiguousarray(dx_padded[(slice(None), *crop, slice(None))])
+    return fold_padding(dx_padded, args.pads, args.padding_mode)
 
 
 def _kernel_gradient(args: ConvArguments, grad_output: np.ndarray) -> np.ndarray:
@@ -130,6 +131,7 @@ def conv1d_backward(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> ConvGradients:
     """Gradients of `convbook.conv1d` with respect to ``x``, ``kernel`` and the bias.
 
@@ -141,7 +143,7 @@ def conv1d_backward(
         The forward pass's kernel.
     grad_output : array_like, shape (batch, out_steps, c_out)
         ``dL/dy``, the gradient of the loss with respect to the forward output.
-    strides, padding, dilation_rate, groups
+    strides, padding, dilation_rate, groups, padding_mode
         The forward pass's options, as in `convbook.conv1d`.
 
     Returns
@@ -160,7 +162,18 @@ def conv1d_backward(
     >>> grads.dkernel.ravel(), grads.dx.ravel(), grads.dbias
     (array([3., 5.]), array([ 1.,  0., -1.]), array([2.]))
     """
-    args = prepare_conv(x, kernel, None, strides, padding, dilation_rate, groups, rank=1, function="conv1d_backward")
+    args = prepare_conv(
+        x,
+        kernel,
+        None,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=1,
+        function="conv1d_backward",
+        padding_mode=padding_mode,
+    )
     return _backward(args, grad_output)
 
 
@@ -173,6 +186,7 @@ def conv2d_backward(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> ConvGradients:
     """Gradients of `convbook.conv2d` with respect to ``x``, ``kernel`` and the bias.
 
@@ -184,7 +198,7 @@ def conv2d_backward(
         The forward pass's kernel.
     grad_output : array_like, shape (batch, out_rows, out_cols, c_out)
         ``dL/dy``, the gradient of the loss with respect to the forward output.
-    strides, padding, dilation_rate, groups
+    strides, padding, dilation_rate, groups, padding_mode
         The forward pass's options, as in `convbook.conv2d`.
 
     Returns
@@ -206,5 +220,16 @@ def conv2d_backward(
            [2., 4., 2.],
            [1., 2., 1.]])
     """
-    args = prepare_conv(x, kernel, None, strides, padding, dilation_rate, groups, rank=2, function="conv2d_backward")
+    args = prepare_conv(
+        x,
+        kernel,
+        None,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=2,
+        function="conv2d_backward",
+        padding_mode=padding_mode,
+    )
     return _backward(args, grad_output)

@@ -64,6 +64,7 @@ def choose_method(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> str:
     """The method ``conv1d``/``conv2d(..., method="auto")`` runs on these arrays: ``"direct"`` or ``"fft"``.
 
@@ -82,7 +83,7 @@ def choose_method(
 
     Parameters
     ----------
-    x, kernel, bias, strides, padding, dilation_rate, groups
+    x, kernel, bias, strides, padding, dilation_rate, groups, padding_mode
         As in `conv2d` (one or two spatial axes).
 
     Returns
@@ -104,7 +105,18 @@ def choose_method(
     x, kernel = as_real_array(x, "x"), as_real_array(kernel, "kernel")
     # The rank of the kernel first, so that an unbatched x gets the hint to add a batch axis.
     rank = next((array.ndim - 2 for array in (kernel, x) if array.ndim in (3, 4)), 2)
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=rank, function="choose_method")
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=rank,
+        function="choose_method",
+        padding_mode=padding_mode,
+    )
     return _choose(args, _is_exact(x, kernel))
 
 
@@ -128,6 +140,7 @@ def conv1d(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
     method: str = "auto",
 ) -> np.ndarray:
     """1D convolution (cross-correlation), vectorized; Keras ``Conv1D``'s forward pass.
@@ -152,6 +165,16 @@ def conv1d(
         Spacing between kernel taps.
     groups : int, default 1
         Number of channel groups; must divide ``c_in`` and ``c_out``.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+        What the padded positions hold (PyTorch's names): zeros, as Keras
+        pads; the input reflected about its edge without repeating it,
+        ``d c b | a b c d | c b a`` (NumPy's ``reflect``, scipy.ndimage's
+        ``mirror``; every padding amount must be smaller than the input);
+        the edge value repeated, ``a a a | a b c d | d d d`` (NumPy's
+        ``edge``, scipy.ndimage's ``nearest``); or the input wrapped around,
+        ``b c d | a b c d | a b c`` (NumPy's and scipy.ndimage's ``wrap``).
+        The padding amounts are those of ``padding`` in every mode. See
+        `convbook.arguments.padded_index`.
     method : {"auto", "direct", "fft", "einsum"}, default "auto"
         How to compute; every method gives the same numbers to rounding error.
 
@@ -186,11 +209,12 @@ def conv1d(
     ------
     TypeError
         Non-numeric arrays, non-integer strides, dilation or groups, a
-        ``method`` that is not a string.
+        ``method`` or ``padding_mode`` that is not a string.
     ValueError
         Wrong number of axes, mismatched channels, a bias of the wrong
         length, non-positive strides or dilation, unknown padding, a kernel
-        that does not fit the padded input, an unknown ``method``.
+        that does not fit the padded input, an unknown ``method`` or
+        ``padding_mode``, a ``"reflect"`` padding not smaller than the input.
 
     See Also
     --------
@@ -205,7 +229,9 @@ def conv1d(
     """
     method = _check_method(method)
     x, kernel = as_real_array(x, "x"), as_real_array(kernel, "kernel")
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=1, function="conv1d")
+    args = prepare_conv(
+        x, kernel, bias, strides, padding, dilation_rate, groups, rank=1, function="conv1d", padding_mode=padding_mode
+    )
     return _compute(args, method, _is_exact(x, kernel))
 
 
@@ -218,6 +244,7 @@ def conv2d(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
     method: str = "auto",
 ) -> np.ndarray:
     """2D convolution (cross-correlation), vectorized; Keras ``Conv2D``'s forward pass.
@@ -243,6 +270,16 @@ def conv2d(
         Spacing between kernel taps, ``(dh, dw)``.
     groups : int, default 1
         Number of channel groups; must divide ``c_in`` and ``c_out``.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+        What the padded positions hold (PyTorch's names): zeros, as Keras
+        pads; the input reflected about its edge without repeating it,
+        ``d c b | a b c d | c b a`` (NumPy's ``reflect``, scipy.ndimage's
+        ``mirror``; every padding amount must be smaller than the input);
+        the edge value repeated, ``a a a | a b c d | d d d`` (NumPy's
+        ``edge``, scipy.ndimage's ``nearest``); or the input wrapped around,
+        ``b c d | a b c d | a b c`` (NumPy's and scipy.ndimage's ``wrap``).
+        The padding amounts are those of ``padding`` in every mode. See
+        `convbook.arguments.padded_index`.
     method : {"auto", "direct", "fft", "einsum"}, default "auto"
         How to compute; every method gives the same numbers to rounding error.
 
@@ -277,12 +314,13 @@ def conv2d(
     ------
     TypeError
         Non-numeric arrays, non-integer strides, dilation or groups, a
-        ``method`` that is not a string.
+        ``method`` or ``padding_mode`` that is not a string.
     ValueError
         Wrong number of axes (an unbatched image: use ``x[None]``),
         mismatched channels, a bias of the wrong length, non-positive strides
         or dilation, unknown or causal padding, a kernel that does not fit the
-        padded input, an unknown ``method``.
+        padded input, an unknown ``method`` or ``padding_mode``, a
+        ``"reflect"`` padding not smaller than the input.
 
     See Also
     --------
@@ -300,5 +338,7 @@ def conv2d(
     """
     method = _check_method(method)
     x, kernel = as_real_array(x, "x"), as_real_array(kernel, "kernel")
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d")
+    args = prepare_conv(
+        x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d", padding_mode=padding_mode
+    )
     return _compute(args, method, _is_exact(x, kernel))

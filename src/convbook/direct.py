@@ -1,9 +1,9 @@
 """The direct method: ``conv2d(..., method="direct")``, in cache-sized tiles with a bounded workspace.
 
 Chapter 9's engine. The output is cut into tiles of a few thousand positions; for each tile the input
-patch it reads is gathered (a view of the input, or a copy with zeros where the padding is: the input
-is never padded as a whole) and the tile is computed straight into the output by one of three
-strategies (`choose_strategy`): an im2col block and one matrix product, a sum of per-tap matrix
+patch it reads is gathered (a view of the input, or a copy with the padding filled in as ``padding_mode``
+says: the input is never padded as a whole) and the tile is computed straight into the output by one of
+three strategies (`choose_strategy`): an im2col block and one matrix product, a sum of per-tap matrix
 products accumulated in place by BLAS, or elementwise multiply-adds for one channel per group.
 
 Every buffer is sized by the tile, never by the batch. `workspace_bytes` says, from shapes alone, how
@@ -22,7 +22,7 @@ from numpy.typing import ArrayLike
 from scipy.linalg import blas
 
 from . import shapes
-from .arguments import ConvArguments, ConvGeometry, as_2d, prepare_conv
+from .arguments import ConvArguments, ConvGeometry, as_2d, padded_index, prepare_conv
 from .shapes import Padding
 
 __all__ = [
@@ -295,9 +295,45 @@ def direct_convolve(args: ConvArguments, strategy: str = "auto", tile_positions:
                     (j1 - j0 - 1) * sw + extent_w,
                     patch_buffer,
                     contiguous=strategy == "per_tap",
+                    padding_mode=args.padding_mode,
                 )
                 compute_tile(patch, y[images, i0:i1, j0:j1], weights, args, buffers, gemm)
     return y.reshape(output_shape)
+
+
+def _axis_runs(start: int, length: int, size: int, padding_mode: str) -> list[tuple[slice, slice | None]]:
+    """Positions ``start : start + length`` of a padded axis as runs that slices of the input fill.
+
+    Each run is ``(target, source)``: positions ``target`` of the patch read the input's
+    positions ``source`` (a slice stepping by 1 or -1, or one position broadcast over the
+    run), or hold zeros if ``source`` is None. A patch inside the input is one run; every
+    padded side adds at most one run per wrap or reflection (`padded_index`).
+    """
+    index = padded_index(np.arange(start, start + length), size, padding_mode)
+    runs: list[tuple[slice, slice | None]] = []
+    begin = 0
+    while begin < length:
+        first, end = int(index[begin]), begin + 1
+        if first < 0:
+            while end < length and index[end] < 0:
+                end += 1
+            runs.append((slice(begin, end), None))
+        else:
+            step = int(index[end] - first) if end < length and index[end] >= 0 else 1
+            if step not in (-1, 0, 1):
+                step = 1
+            while end < length and index[end] >= 0 and index[end] - index[end - 1] == step:
+                end += 1
+            if step == 0:
+                source = slice(first, first + 1)  # one position, broadcast over the run
+            elif step == 1:
+                source = slice(first, first + end - begin)
+            else:
+                stop = first - (end - begin)
+                source = slice(first, None if stop < 0 else stop, -1)
+            runs.append((slice(begin, end), source))
+        begin = end
+    return runs
 
 
 def _input_patch(
@@ -310,13 +346,15 @@ def _input_patch(
     buffer: np.ndarray,
     *,
     contiguous: bool,
+    padding_mode: str = "zeros",
 ) -> np.ndarray:
-    """Rows ``row : row + n_rows`` and columns ``col : col + n_cols`` of ``x[images]``, zero outside ``x``.
+    """Rows ``row : row + n_rows`` and columns ``col : col + n_cols`` of ``x[images]``, padded outside ``x``.
 
     Coordinates are those of ``x`` itself, so negative ones and ones past the end
-    are the padding. A view of ``x`` when the patch lies inside it (and is
-    contiguous, if asked); otherwise a copy into ``buffer``, the only padding
-    the direct path ever does.
+    are the padding, which holds what ``padding_mode`` says. A view of ``x`` when the
+    patch lies inside it (and is contiguous, if asked); otherwise a copy into ``buffer``,
+    filled by a few slice assignments (`_axis_runs`): the only padding the direct path
+    ever does.
     """
     _, rows, cols, channels = x.shape
     if row >= 0 and col >= 0 and row + n_rows <= rows and col + n_cols <= cols:
@@ -325,16 +363,14 @@ def _input_patch(
             return view
     source = x[images]
     patch = buffer[: len(source) * n_rows * n_cols * channels].reshape(len(source), n_rows, n_cols, channels)
-    r0 = max(row, 0)
-    r1 = max(min(row + n_rows, rows), r0)
-    c0 = max(col, 0)
-    c1 = max(min(col + n_cols, cols), c0)
-    top, bottom, left, right = r0 - row, r1 - row, c0 - col, c1 - col
-    patch[:, :top] = 0
-    patch[:, bottom:] = 0
-    patch[:, top:bottom, :left] = 0
-    patch[:, top:bottom, right:] = 0
-    patch[:, top:bottom, left:right] = source[:, r0:r1, c0:c1]
+    col_runs = _axis_runs(col, n_cols, cols, padding_mode)
+    for target_rows, source_rows in _axis_runs(row, n_rows, rows, padding_mode):
+        for target_cols, source_cols in col_runs:
+            target = patch[:, target_rows, target_cols]
+            if source_rows is None or source_cols is None:
+                target[...] = 0
+            else:
+                target[...] = source[:, source_rows, source_cols]
     return patch
 
 
@@ -488,6 +524,7 @@ def conv2d_direct(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
     strategy: str = "auto",
     tile_positions: int | None = None,
 ) -> np.ndarray:
@@ -495,8 +532,8 @@ def conv2d_direct(
 
     The output is cut into tiles of about ``tile_positions`` positions (whole
     images, bands of rows, or pieces of a row). For every tile the input patch
-    it reads is gathered -- a view of ``x``, or a copy with zeros where the
-    padding is, so the input is never padded as a whole -- and the tile is
+    it reads is gathered -- a view of ``x``, or a copy with the padding filled in
+    as ``padding_mode`` says, so the input is never padded as a whole -- and the tile is
     computed straight into the output array by one of three strategies:
 
     ``"im2col"``
@@ -538,5 +575,16 @@ def conv2d_direct(
            [20., 24.]])
     """
     _check_tile_positions(tile_positions)
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_direct")
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=2,
+        function="conv2d_direct",
+        padding_mode=padding_mode,
+    )
     return direct_convolve(args, strategy, tile_positions)

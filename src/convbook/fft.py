@@ -8,10 +8,11 @@ so for large kernels this beats the ``n * kh * kw`` of the direct sum.
 
 Every option of `convbook.conv2d` is supported:
 
-- padding: no padded copy of the input is made. The transform length is at
-  least the padded size, so the circular correlation equals the linear one,
-  and the kernel is rolled back by the top/left padding so that output ``i``
-  lands at index ``i``; the zeros after the input are the transform's own;
+- padding: for zeros no padded copy of the input is made. The transform length
+  is at least the padded size, so the circular correlation equals the linear
+  one, and the kernel is rolled back by the top/left padding so that output
+  ``i`` lands at index ``i``; the zeros after the input are the transform's own.
+  Any other ``padding_mode`` pads each chunk of images before its transform;
 - strides: every stride-1 position is computed and every ``s``-th kept;
 - dilation: the kernel is transformed with ``d - 1`` zeros between its taps;
 - groups: each group's input channels are correlated with its own filters.
@@ -31,7 +32,7 @@ import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-from .arguments import ConvArguments, ConvGeometry, as_2d, prepare_conv
+from .arguments import ConvArguments, ConvGeometry, as_2d, pad_input, prepare_conv
 from .shapes import Padding
 
 __all__ = ["CHUNK_BYTES", "KERNEL_BYTES", "conv2d_fft", "fft_convolve", "fft_plan", "fft_size", "workspace_bytes"]
@@ -77,6 +78,8 @@ def _chunk_bytes(geometry: ConvGeometry, filters: int, images: int) -> tuple[int
     # Zero-padded input channels and their spectra; the products, a term and the inverse transform's copy
     # of them; the inverse transforms.
     per_image = c_in_g * (points * real + n_freq * complex_) + filters * (3 * n_freq * complex_ + points * real)
+    if geometry.padding_mode != "zeros":  # the padded copy of the chunk's channels, at most a transform's size
+        per_image += 2 * c_in_g * points * real
     return kernels, images * per_image
 
 
@@ -141,7 +144,9 @@ def fft_convolve(args: ConvArguments) -> np.ndarray:
     kh, kw, c_in_g, c_out = kernel.shape
     c_out_g = c_out // groups
     (sh, sw), (dh, dw) = args.strides, args.dilation_rate
-    (top, _), (left, _) = args.pads
+    # Zeros come from the transform's own padding; any other mode pads each chunk of images itself.
+    pad_chunks = args.padding_mode != "zeros"
+    (top, _), (left, _) = ((0, 0), (0, 0)) if pad_chunks else args.pads
     _, out_rows, out_cols, _ = args.output_shape
     y = np.empty(args.output_shape, dtype=args.dtype)
     if batch == 0:
@@ -169,9 +174,13 @@ def fft_convolve(args: ConvArguments) -> np.ndarray:
             np.conjugate(kernel_spectrum, out=kernel_spectrum)
             for b0 in range(0, batch, n_images):
                 b1 = min(b0 + n_images, batch)
-                image_spectrum = scipy.fft.rfft2(
-                    x_channels_first[b0:b1, g * c_in_g : (g + 1) * c_in_g], s=lengths, axes=(2, 3)
-                )
+                if pad_chunks:
+                    images = pad_input(x[b0:b1, ..., g * c_in_g : (g + 1) * c_in_g], args.pads, args.padding_mode)
+                    images = images.transpose(0, 3, 1, 2)
+                else:
+                    images = x_channels_first[b0:b1, g * c_in_g : (g + 1) * c_in_g]
+                image_spectrum = scipy.fft.rfft2(images, s=lengths, axes=(2, 3))
+                del images
                 # product[b, o] = sum over c of image_spectrum[b, c] * kernel_spectrum[o, c], frequency by frequency.
                 product = image_spectrum[:, None, 0] * kernel_spectrum[:, 0]
                 term = np.empty_like(product)
@@ -198,6 +207,7 @@ def conv2d_fft(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> np.ndarray:
     """`conv2d` by the fast Fourier transform: ``conv2d(..., method="fft")``.
 
@@ -220,5 +230,16 @@ def conv2d_fft(
     array([[ 8., 12.],
            [20., 24.]])
     """
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_fft")
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=2,
+        function="conv2d_fft",
+        padding_mode=padding_mode,
+    )
     return fft_convolve(args)

@@ -1,8 +1,8 @@
 """Convolution as explicit Python loops: the definition, readable before fast.
 
 Each output value is one dot product between a kernel and a window of the
-(zero-padded) input, summed over the input channels of the output channel's
-group, plus a bias. The loops below spell that out over batch, output
+padded input (zeros, or the input's own values: ``padding_mode``), summed over
+the input channels of the output channel's group, plus a bias. The loops below spell that out over batch, output
 position, output channel, input channel and kernel tap, in that order.
 They are slow by design; `convbook.vectorized` computes the same numbers fast.
 """
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .arguments import prepare_conv
+from .arguments import pad_input, prepare_conv
 from .shapes import Padding
 
 __all__ = ["conv1d_loop", "conv2d_loop"]
@@ -29,6 +29,7 @@ def conv1d_loop(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> np.ndarray:
     """1D convolution (cross-correlation) written as explicit loops.
 
@@ -54,6 +55,8 @@ def conv1d_loop(
     groups : int, default 1
         Input and output channels are split into this many groups; each
         output channel sees only the input channels of its own group.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+        What the padded positions hold; see `convbook.conv2d`.
 
     Returns
     -------
@@ -72,9 +75,19 @@ def conv1d_loop(
     >>> conv1d_loop(x, kernel)[0, :, 0]
     array([1., 0., 1., 1., 0.])
     """
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=1, function="conv1d_loop")
-    (pad,) = args.pads
-    x_padded = np.pad(args.x, ((0, 0), pad, (0, 0)))
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=1,
+        function="conv1d_loop",
+        padding_mode=padding_mode,
+    )
+    x_padded = pad_input(args.x, args.pads, args.padding_mode)
     (stride,), (dilation,) = args.strides, args.dilation_rate
     taps, c_in_per_group, c_out = args.kernel.shape
     c_out_per_group = c_out // args.groups
@@ -103,6 +116,7 @@ def conv2d_loop(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> np.ndarray:
     """2D convolution (cross-correlation) written as explicit loops.
 
@@ -128,6 +142,8 @@ def conv2d_loop(
     groups : int, default 1
         Input and output channels are split into this many groups; each
         output channel sees only the input channels of its own group.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+        What the padded positions hold; see `convbook.conv2d`.
 
     Returns
     -------
@@ -147,8 +163,19 @@ def conv2d_loop(
     array([[ 8., 12.],
            [20., 24.]])
     """
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_loop")
-    x_padded = np.pad(args.x, ((0, 0), *args.pads, (0, 0)))
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=2,
+        function="conv2d_loop",
+        padding_mode=padding_mode,
+    )
+    x_padded = pad_input(args.x, args.pads, args.padding_mode)
     stride_rows, stride_cols = args.strides
     dilation_rows, dilation_cols = args.dilation_rate
     kernel_rows, kernel_cols, c_in_per_group, c_out = args.kernel.shape

@@ -25,7 +25,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import ArrayLike
 
-from .arguments import ConvArguments, as_real_array, prepare_conv
+from .arguments import ConvArguments, as_real_array, pad_input, prepare_conv
 from .shapes import Padding, normalize_tuple
 
 __all__ = ["conv2d_im2col", "conv2d_per_tap", "einsum_convolve", "im2col", "windows"]
@@ -43,11 +43,12 @@ def windows(args: ConvArguments) -> np.ndarray:
     -------
     ndarray, shape (batch, *out_spatial, c_in, *kernel_size)
         ``windows[b, i, j, c, p, q] == x_padded[b, i*sh + p*dh, j*sw + q*dw, c]``
-        (2D shown). A view where possible: only the padding copies the input.
+        (2D shown), with ``x_padded`` padded as ``args.padding_mode`` says. A view where
+        possible: only the padding copies the input.
     """
     rank = args.x.ndim - 2
     spatial_axes = tuple(range(1, rank + 1))
-    x_padded = np.pad(args.x, ((0, 0), *args.pads, (0, 0))) if any(map(any, args.pads)) else args.x
+    x_padded = pad_input(args.x, args.pads, args.padding_mode)
     kernel_size = args.kernel.shape[:rank]
     extents = tuple((k - 1) * d + 1 for k, d in zip(kernel_size, args.dilation_rate, strict=True))
     view = sliding_window_view(x_padded, extents, axis=spatial_axes)
@@ -106,6 +107,7 @@ def im2col(
     strides: int | Sequence[int] = 1,
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
+    padding_mode: str = "zeros",
 ) -> np.ndarray:
     """The im2col matrix: one row per output position, one column per kernel tap and channel.
 
@@ -115,7 +117,7 @@ def im2col(
         Input, channels last; 1D or 2D.
     kernel_size : int or tuple of int
         Taps per spatial axis, ``(kh, kw)`` or ``(k,)``.
-    strides, padding, dilation_rate
+    strides, padding, dilation_rate, padding_mode
         As in `convbook.conv2d` (or `convbook.conv1d` for 1D input).
 
     Returns
@@ -144,7 +146,9 @@ def im2col(
         )
     taps = normalize_tuple(kernel_size, rank, "kernel_size")
     kernel = np.broadcast_to(np.zeros(1, dtype=np.result_type(x.dtype, np.float32)), (*taps, x.shape[-1], 1))
-    args = prepare_conv(x, kernel, None, strides, padding, dilation_rate, 1, rank=rank, function="im2col")
+    args = prepare_conv(
+        x, kernel, None, strides, padding, dilation_rate, 1, rank=rank, function="im2col", padding_mode=padding_mode
+    )
     return _im2col(args)
 
 
@@ -157,6 +161,7 @@ def conv2d_im2col(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> np.ndarray:
     """`convbook.conv2d` as im2col and one matrix product per group.
 
@@ -172,7 +177,18 @@ def conv2d_im2col(
     array([[ 8., 12.],
            [20., 24.]])
     """
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_im2col")
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=2,
+        function="conv2d_im2col",
+        padding_mode=padding_mode,
+    )
     kh, kw, c_in_g, c_out = args.kernel.shape
     c_out_g = c_out // args.groups
     y = np.empty((int(np.prod(args.output_shape[:3])), c_out), dtype=args.dtype)
@@ -195,6 +211,7 @@ def conv2d_per_tap(
     padding: Padding = "valid",
     dilation_rate: int | Sequence[int] = 1,
     groups: int = 1,
+    padding_mode: str = "zeros",
 ) -> np.ndarray:
     """`convbook.conv2d` as a sum of ``kh * kw`` shifted matrix products, one per kernel tap.
 
@@ -211,8 +228,19 @@ def conv2d_per_tap(
     array([[ 8., 12.],
            [20., 24.]])
     """
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d_per_tap")
-    x_padded = np.pad(args.x, ((0, 0), *args.pads, (0, 0)))
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=2,
+        function="conv2d_per_tap",
+        padding_mode=padding_mode,
+    )
+    x_padded = pad_input(args.x, args.pads, args.padding_mode)
     _, out_rows, out_cols, c_out = args.output_shape
     (sh, sw), (dh, dw) = args.strides, args.dilation_rate
     kh, kw, c_in_g, _ = args.kernel.shape

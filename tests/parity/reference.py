@@ -40,7 +40,23 @@ def explicit_pads(padding, spatial, kernel_size, strides, dilation):
     return pads
 
 
-def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
+def tf_pad(x, pads, padding_mode):
+    """``x`` padded along its spatial axes by TensorFlow: ``tf.pad`` for zeros and reflect (TensorFlow's
+    ``CONSTANT`` and ``REFLECT``); ``tf.gather`` of the clipped or wrapped positions for replicate and
+    circular, which ``tf.pad`` lacks."""
+    if padding_mode in ("zeros", "reflect"):
+        # MirrorPad refuses any axis of size 0, even an unpadded one; an empty batch has no values to reflect.
+        reflect = padding_mode == "reflect" and x.shape[0] > 0
+        return tf.pad(x, [(0, 0), *pads, (0, 0)], mode="REFLECT" if reflect else "CONSTANT")
+    for axis, (before, after) in enumerate(pads, start=1):
+        n = x.shape[axis]
+        positions = np.arange(-before, n + after)
+        index = np.clip(positions, 0, n - 1) if padding_mode == "replicate" else positions % n
+        x = tf.gather(x, index, axis=axis)
+    return x
+
+
+def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1, padding_mode="zeros"):
     """Reference convolution with TensorFlow; shapes as in convbook (channels last), computed in float64.
 
     TensorFlow 2.21's float32 CPU kernel (oneDNN) returns wrong values -- zeros or uninitialised memory --
@@ -59,6 +75,7 @@ def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
             padding=padding,
             dilation=dilation,
             groups=groups,
+            padding_mode=padding_mode,
         )
         return one[:0]
     y = tf_conv_tensor(
@@ -68,22 +85,23 @@ def tf_conv(x, kernel, bias=None, *, strides, padding, dilation, groups=1):
         padding=padding,
         dilation=dilation,
         groups=groups,
+        padding_mode=padding_mode,
     ).numpy()
     if bias is not None:
         y = y + bias
     return y.astype(x.dtype)
 
 
-def tf_conv_tensor(x, kernel, *, strides, padding, dilation, groups=1):
+def tf_conv_tensor(x, kernel, *, strides, padding, dilation, groups=1, padding_mode="zeros"):
     """`tf_conv` on TensorFlow tensors, differentiable with ``tf.GradientTape``."""
     rank = len(x.shape) - 2
     strides, dilation = tuple(strides), tuple(dilation)
-    direct = padding in ("valid", "same") and (max(strides) == 1 or max(dilation) == 1)
+    direct = padding_mode == "zeros" and padding in ("valid", "same") and (max(strides) == 1 or max(dilation) == 1)
     if direct:
         x_in, tf_padding, tf_strides = x, padding.upper(), strides
     else:
         pads = explicit_pads(padding, x.shape[1:-1], kernel.shape[:rank], strides, dilation)
-        x_in, tf_padding, tf_strides = tf.pad(x, [(0, 0), *pads, (0, 0)]), "VALID", (1,) * rank
+        x_in, tf_padding, tf_strides = tf_pad(x, pads, padding_mode), "VALID", (1,) * rank
     c_in_g = kernel.shape[-2]
     c_out_g = kernel.shape[-1] // groups
     parts = []

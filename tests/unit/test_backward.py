@@ -15,11 +15,17 @@ BACKWARD = {1: conv1d_backward, 2: conv2d_backward}
 
 
 def options(case):
-    return dict(strides=case["strides"], padding=case["padding"], dilation_rate=case["dilation"], groups=case["groups"])
+    return dict(
+        strides=case["strides"],
+        padding=case["padding"],
+        dilation_rate=case["dilation"],
+        groups=case["groups"],
+        padding_mode=case.get("padding_mode", "zeros"),
+    )
 
 
 @settings(max_examples=40)
-@given(case=conv_cases(rank=1, small=False) | conv_cases(rank=2, small=False))
+@given(case=conv_cases(rank=1, small=False, padding_modes=True) | conv_cases(rank=2, small=False, padding_modes=True))
 def test_gradients_satisfy_the_adjoint_identity_of_the_oracle(case):
     """``y = A x`` is linear in ``x`` and in the kernel, so ``<A x, g> = <x, dx> = <kernel, dkernel>``.
 
@@ -29,7 +35,13 @@ def test_gradients_satisfy_the_adjoint_identity_of_the_oracle(case):
     rank = case["x"].ndim - 2
     x, kernel = case["x"].astype(np.float64), case["kernel"].astype(np.float64)
     forward = oracle.correlate(
-        x, kernel, strides=case["strides"], padding=case["padding"], dilation=case["dilation"], groups=case["groups"]
+        x,
+        kernel,
+        strides=case["strides"],
+        padding=case["padding"],
+        dilation=case["dilation"],
+        groups=case["groups"],
+        padding_mode=case["padding_mode"],
     )
     grad_output = np.random.default_rng(1).standard_normal(forward.shape)
     grads = BACKWARD[rank](x, kernel, grad_output, **options(case))
@@ -57,7 +69,7 @@ def finite_difference(function, array, step=1e-6):
 
 
 @settings(max_examples=25)
-@given(case=conv_cases(rank=2, small=True))
+@given(case=conv_cases(rank=2, small=True, padding_modes=True))
 def test_gradients_match_finite_differences(case):
     x = case["x"].astype(np.float64)
     kernel = case["kernel"].astype(np.float64)

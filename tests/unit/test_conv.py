@@ -16,14 +16,14 @@ from convbook.conv import METHODS, choose_method
 
 
 @settings(max_examples=40)
-@given(case=conv_cases(rank=1, small=False))
+@given(case=conv_cases(rank=1, small=False, padding_modes=True))
 def test_conv1d_every_method_matches_the_oracle(case):
     for method in METHODS:
         check_convolution(convbook.conv1d, case, method=method)
 
 
 @settings(max_examples=50)
-@given(case=conv_cases(rank=2, small=False))
+@given(case=conv_cases(rank=2, small=False, padding_modes=True))
 def test_conv2d_every_method_matches_the_oracle(case):
     for method in METHODS:
         check_convolution(convbook.conv2d, case, method=method)

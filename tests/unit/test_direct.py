@@ -53,6 +53,7 @@ def geometry_of(case):
         dilation_rate=case["dilation"],
         groups=case["groups"],
         dtype=case["x"].dtype,
+        padding_mode=case.get("padding_mode", "zeros"),
     )
 
 
@@ -61,7 +62,7 @@ def geometry_of(case):
 
 
 @settings(max_examples=50)
-@given(case=conv_cases(rank=2, small=False), tile_positions=st.none() | st.integers(1, 12))
+@given(case=conv_cases(rank=2, small=False, padding_modes=True), tile_positions=st.none() | st.integers(1, 12))
 def test_every_strategy_and_tile_matches_the_oracle(case, tile_positions):
     for strategy in applicable_strategies(geometry_of(case)):
         check_convolution(conv2d_direct, case, strategy=strategy, tile_positions=tile_positions)
@@ -235,7 +236,7 @@ def test_direct_workspace_does_not_grow_with_the_batch(strategy):
 @st.composite
 def workspace_cases(draw):
     """Small convolutions in float32 or float64 (the computation dtype already), a bias or not."""
-    case = draw(conv_cases(rank=2, small=False))
+    case = draw(conv_cases(rank=2, small=False, padding_modes=True))
     batch = draw(st.integers(1, 4))
     rows, cols = draw(st.integers(0, 30)), draw(st.integers(0, 30))
     x = case["x"]
@@ -250,6 +251,7 @@ def measured_and_predicted(function, case, predicted, **options):
         padding=case["padding"],
         dilation_rate=case["dilation"],
         groups=case["groups"],
+        padding_mode=case.get("padding_mode", "zeros"),
         **options,
     )
     function(case["x"], case["kernel"], case["bias"], **options)  # lazy imports and caches, outside the measurement

@@ -109,7 +109,7 @@ def test_workspace_does_not_grow_with_the_batch(monkeypatch):
 
 
 @settings(max_examples=30)
-@given(case=conv_cases(rank=2, small=False))
+@given(case=conv_cases(rank=2, small=False, padding_modes=True))
 def test_conv2d_fft_matches_the_oracle(case):
     check_convolution(conv2d_fft, case)
 
@@ -146,7 +146,7 @@ def test_transforms_run_on_the_workers_scipy_is_told(monkeypatch):
 @st.composite
 def workspace_cases(draw):
     """Small convolutions in float32 or float64 (the computation dtype already), a bias or not."""
-    case = draw(conv_cases(rank=2, small=False))
+    case = draw(conv_cases(rank=2, small=False, padding_modes=True))
     batch, grow = draw(st.integers(1, 6)), draw(st.integers(0, 40))
     x = case["x"]
     rng = np.random.default_rng(batch * 100 + grow)
@@ -159,7 +159,11 @@ def workspace_cases(draw):
 def test_workspace_bytes_is_an_upper_bound_of_the_measured_workspace(case):
     """Regression: `workspace_bytes` (new) bounds `bench.workspace`; before, nothing predicted the workspace."""
     options = dict(
-        strides=case["strides"], padding=case["padding"], dilation_rate=case["dilation"], groups=case["groups"]
+        strides=case["strides"],
+        padding=case["padding"],
+        dilation_rate=case["dilation"],
+        groups=case["groups"],
+        padding_mode=case["padding_mode"],
     )
     geometry = conv_geometry(case["x"].shape, case["kernel"].shape, dtype=case["x"].dtype, **options)
     conv2d_fft(case["x"], case["kernel"], case["bias"], **options)  # caches, outside the measurement

@@ -11,13 +11,13 @@ from convbook.loops import conv1d_loop, conv2d_loop
 
 
 @settings(max_examples=25)
-@given(case=conv_cases(rank=1, small=False))
+@given(case=conv_cases(rank=1, small=False, padding_modes=True))
 def test_conv1d_loop_matches_the_oracle(case):
     check_convolution(conv1d_loop, case)
 
 
 @settings(max_examples=25)
-@given(case=conv_cases(rank=2, small=True))
+@given(case=conv_cases(rank=2, small=True, padding_modes=True))
 def test_conv2d_loop_matches_the_oracle(case):
     check_convolution(conv2d_loop, case)
 

@@ -13,20 +13,31 @@ from convbook.arguments import prepare_conv
 from convbook.vectorized import conv2d_im2col, conv2d_per_tap, einsum_convolve, im2col, windows
 
 
-def einsum_2d(x, kernel, bias=None, *, strides, padding, dilation_rate, groups):
-    args = prepare_conv(x, kernel, bias, strides, padding, dilation_rate, groups, rank=x.ndim - 2, function="t")
+def einsum_2d(x, kernel, bias=None, *, strides, padding, dilation_rate, groups, padding_mode="zeros"):
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=x.ndim - 2,
+        function="t",
+        padding_mode=padding_mode,
+    )
     return einsum_convolve(args)
 
 
 @settings(max_examples=30)
-@given(case=conv_cases(rank=2, small=False))
+@given(case=conv_cases(rank=2, small=False, padding_modes=True))
 def test_im2col_per_tap_and_einsum_match_the_oracle(case):
     for function in (conv2d_im2col, conv2d_per_tap, einsum_2d):
         check_convolution(function, case)
 
 
 @settings(max_examples=15)
-@given(case=conv_cases(rank=1, small=False))
+@given(case=conv_cases(rank=1, small=False, padding_modes=True))
 def test_einsum_1d_matches_the_oracle(case):
     check_convolution(einsum_2d, case)
 

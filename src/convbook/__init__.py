@@ -8,10 +8,12 @@ Every public function is importable from here (``convbook.conv2d_backward``) and
     Output sizes, padding amounts, receptive fields: the one place sizes are computed.
 ``arguments``
     Validation of every convolution's arguments (`prepare_conv`), their shapes alone
-    (`conv_geometry`) and the one dtype rule (`computation_dtype`).
-``loops``, ``vectorized``, ``direct``, ``fft``
-    The engines: the definition as loops (chapter 3); chapter 5's einsum, im2col and per-tap
-    vectorizations; the tiled direct method with a bounded workspace (chapter 9); the FFT.
+    (`conv_geometry`), the one dtype rule (`computation_dtype`) and the padding modes
+    (`pad_input`, `PADDING_MODES`).
+``loops``, ``locally_connected``, ``vectorized``, ``direct``, ``fft``
+    The engines: the definition as loops (chapter 3) and the locally connected layer beside it;
+    chapter 5's einsum, im2col and per-tap vectorizations; the tiled direct method with a
+    bounded workspace (chapter 9); the FFT.
 ``cost``
     FLOPs, bytes, workspace and predicted seconds, from shapes alone (chapter 9). Its
     ``workspace_bytes`` is the one importable from here; ``direct`` and ``fft`` have their own.
@@ -22,7 +24,7 @@ Every public function is importable from here (``convbook.conv2d_backward``) and
 ``transposed``
     Transposed convolutions: Keras' layers, the scatter loop and zero insertion (chapter 8).
 ``pooling``, ``depthwise``, ``keras_bridge``
-    Max and average pooling; depthwise and separable convolutions; the Keras layer for a call.
+    Max, average and global average pooling; depthwise and separable convolutions; the Keras layer for a call.
 ``bench``
     Measuring on this machine: timing, memory, the machine's ceilings, the benchmark runner.
 ``plotting``, ``diagrams``, ``animation``, ``data``, ``notebook``
@@ -47,8 +49,9 @@ from .depthwise import depthwise_conv2d, separable_conv2d
 from .direct import choose_strategy, conv2d_direct, tile_plan
 from .fft import conv2d_fft, fft_plan, fft_size
 from .keras_bridge import keras_conv
+from .locally_connected import locally_connected2d
 from .loops import conv1d_loop, conv2d_loop
-from .pooling import average_pool2d, average_pool2d_loop, max_pool2d, max_pool2d_loop
+from .pooling import average_pool2d, average_pool2d_loop, global_average_pool, max_pool2d, max_pool2d_loop
 from .transposed import (
     conv1d_transpose,
     conv2d_transpose,
@@ -117,11 +120,13 @@ __all__ = [
     "fft_plan",
     "fft_seconds",
     "fft_size",
+    "global_average_pool",
     "im2col",
     "im2col_bytes",
     "input_gradient",
     "insert_zeros",
     "keras_conv",
+    "locally_connected2d",
     "max_pool2d",
     "max_pool2d_loop",
     "pad_input",

@@ -3,7 +3,9 @@
 Pooling slides a window like a convolution but has no weights and treats every channel on its own:
 each output is the maximum, or the mean, of one channel's window. Under ``padding="same"`` the padded
 positions are *ignored*, not zeros: a max never picks them and a mean divides by the number of real
-input values in the window -- TensorFlow's rule.
+input values in the window -- TensorFlow's rule. Global average pooling (`global_average_pool`,
+Keras' ``GlobalAveragePooling1D`` and ``GlobalAveragePooling2D``) is the mean of each channel over
+all positions: one window that covers the whole map.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from numpy.typing import ArrayLike
 from . import shapes
 from .arguments import as_real_array, in_computation_dtype
 
-__all__ = ["average_pool2d", "average_pool2d_loop", "max_pool2d", "max_pool2d_loop"]
+__all__ = ["average_pool2d", "average_pool2d_loop", "global_average_pool", "max_pool2d", "max_pool2d_loop"]
 
 
 def _prepare(x, pool_size, strides, padding, function):
@@ -166,3 +168,55 @@ def average_pool2d_loop(
                                 count += 1
                     y[b, i, j, c] = total / count
     return y
+
+
+def global_average_pool(x: ArrayLike, keepdims: bool = False) -> np.ndarray:
+    """The mean of every channel over all positions (Keras ``GlobalAveragePooling1D`` and ``2D``).
+
+    One number per example and channel, whatever the input's spatial size; no weights.
+
+    Parameters
+    ----------
+    x : array_like, shape (batch, steps, channels) or (batch, rows, cols, channels)
+        Channels last, with a batch axis: a 3-axis array is a batch of sequences, never one image.
+        Every spatial axis must have at least one position.
+    keepdims : bool, default False
+        Keep the spatial axes, with length 1, as Keras' ``keepdims=True`` does.
+
+    Returns
+    -------
+    ndarray, shape (batch, channels)
+        Or (batch, 1, channels) / (batch, 1, 1, channels) with ``keepdims``; in the computation
+        dtype (`convbook.arguments.computation_dtype`: integers and bools give float64, float16 gives float32).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not an array of real numbers or ``keepdims`` is not a bool.
+    ValueError
+        If ``x`` does not have 3 or 4 axes, or a spatial axis of ``x`` is empty.
+
+    Examples
+    --------
+    Channel 0 holds 0, 2, ..., 10 and channel 1 holds 1, 3, ..., 11:
+
+    >>> x = np.arange(12.0).reshape(1, 2, 3, 2)
+    >>> global_average_pool(x)
+    array([[5., 6.]])
+    >>> global_average_pool(x, keepdims=True).shape
+    (1, 1, 1, 2)
+    """
+    x = as_real_array(x, "x")
+    if not isinstance(keepdims, bool | np.bool_):
+        raise TypeError(f"keepdims must be a bool; got {keepdims!r}")
+    if x.ndim not in (3, 4):
+        hint = "; for a single example add a batch axis: global_average_pool(x[None])" if x.ndim == 2 else ""
+        raise ValueError(
+            "x must have 3 axes (batch, steps, channels) or 4 axes (batch, rows, cols, channels); "
+            f"got shape {x.shape}{hint}"
+        )
+    if 0 in x.shape[1:-1]:
+        raise ValueError(f"x must have at least one position along every spatial axis; got shape {x.shape}")
+    (x,) = in_computation_dtype(x)
+    spatial = tuple(range(1, x.ndim - 1))  # every axis but the batch and the channels
+    return x.mean(axis=spatial, keepdims=bool(keepdims))

@@ -167,3 +167,34 @@ def test_no_remote_scripts_styles_or_fonts_in_built_pages():
         assert not re.search(
             r"@import\s+url\(\s*['\"]?https?://|url\(\s*['\"]?https?://", css.read_text(errors="replace")
         ), css
+
+
+# A reader who searches for a concept finds the chapter that introduces it, and its glossary entry.
+SEARCHED_TERMS = {
+    "equivariance": "notebooks/02_images_and_filters",
+    "locally connected": "notebooks/03_channels_loop",
+    "reflect": "notebooks/02_images_and_filters",
+    "global average pooling": "notebooks/08_transposed_and_pooling",
+}
+
+
+@pytest.mark.parametrize("query", sorted(SEARCHED_TERMS), ids=lambda query: query.replace(" ", "_"))
+def test_search_finds_a_concept_in_its_chapter_and_the_glossary(browser, base_url, query):
+    chapter = SEARCHED_TERMS[query]
+    assert f"file: {chapter}" in TOC, f"{chapter} is not a chapter in _toc.yml"
+    visit = PageVisit(browser, f"{base_url}/search.html?q={query.replace(' ', '+')}")
+    try:
+        # Sphinx lists the results one by one, then says how many it found (or that none matched).
+        summary = visit.page.locator("#search-results p.search-summary")
+        summary.wait_for(state="attached", timeout=15000)
+        visit.page.wait_for_function(
+            "p => /Search finished|did not match/.test(p.textContent)", arg=summary.element_handle(), timeout=15000
+        )
+        links = visit.page.eval_on_selector_all("ul.search li a", "links => links.map(a => a.href)")
+        pages = {urlparse(link).path.lstrip("/").removesuffix(".html") for link in links}
+        assert pages, f"searching for {query!r} finds no page"
+        assert chapter in pages, f"searching for {query!r} does not find {chapter}; it finds {sorted(pages)}"
+        assert "book/glossary" in pages, f"searching for {query!r} does not find the glossary; it finds {sorted(pages)}"
+        assert not visit.errors and not visit.foreign_requests()
+    finally:
+        visit.close()

@@ -23,8 +23,9 @@ Every public function is importable from here (``convbook.conv2d_backward``) and
     Gradients with respect to input, kernel and bias (chapter 7).
 ``transposed``
     Transposed convolutions: Keras' layers, the scatter loop and zero insertion (chapter 8).
-``pooling``, ``depthwise``, ``keras_bridge``
-    Max, average and global average pooling; depthwise and separable convolutions; the Keras layer for a call.
+``pooling``, ``depthwise``, ``normalization``, ``keras_bridge``
+    Max, average and global average pooling; depthwise and separable convolutions; batch
+    normalization and its folding into a convolution (chapter 11); the Keras layer for a call.
 ``bench``
     Measuring on this machine: timing, memory, the machine's ceilings, the benchmark runner.
 ``plotting``, ``diagrams``, ``animation``, ``data``, ``notebook``
@@ -51,6 +52,14 @@ from .fft import conv2d_fft, fft_plan, fft_size
 from .keras_bridge import keras_conv
 from .locally_connected import locally_connected2d
 from .loops import conv1d_loop, conv2d_loop
+from .normalization import (
+    BatchNormGradients,
+    batch_norm,
+    batch_norm_backward,
+    batch_norm_statistics,
+    fold_batch_norm,
+    moving_statistics,
+)
 from .pooling import average_pool2d, average_pool2d_loop, global_average_pool, max_pool2d, max_pool2d_loop
 from .transposed import (
     conv1d_transpose,
@@ -89,10 +98,14 @@ _LAZY = {
 _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
+    "BatchNormGradients",
     "PADDING_MODES",
     "ConvGeometry",
     "ConvGradients",
     "average_pool2d",
+    "batch_norm",
+    "batch_norm_backward",
+    "batch_norm_statistics",
     "average_pool2d_loop",
     "choose_method",
     "choose_strategy",
@@ -120,6 +133,7 @@ __all__ = [
     "fft_plan",
     "fft_seconds",
     "fft_size",
+    "fold_batch_norm",
     "global_average_pool",
     "im2col",
     "im2col_bytes",
@@ -129,6 +143,7 @@ __all__ = [
     "locally_connected2d",
     "max_pool2d",
     "max_pool2d_loop",
+    "moving_statistics",
     "pad_input",
     "prepare_conv",
     "separable_conv2d",

@@ -20,17 +20,33 @@ CHAPTERS = [
     (8, "Transposed conv.\nand pooling", 2, 1),
     (9, "Performance", 2, 2),
     (10, "Training a CNN", 2, 3),
+    (11, "Normalization", 3, 0),
 ]
 # (from, to): chapter "to" builds on chapter "from".
-BUILDS_ON = [(1, 2), (2, 3), (3, 4), (3, 5), (4, 5), (5, 6), (3, 7), (4, 8), (7, 8), (5, 9), (6, 10), (7, 10)]
-PARTS = ["One layer, three ways", "The layer's options", "Beyond the forward pass"]
-COLORS = ["#dbe9f6", "#fde8cf", "#e2f0d9"]
+BUILDS_ON = [
+    (1, 2),
+    (2, 3),
+    (3, 4),
+    (3, 5),
+    (4, 5),
+    (5, 6),
+    (3, 7),
+    (4, 8),
+    (7, 8),
+    (5, 9),
+    (6, 10),
+    (7, 10),
+    (7, 11),
+    (10, 11),
+]
+PARTS = ["One layer, three ways", "The layer's options", "Beyond the forward pass", "From a layer to a network"]
+COLORS = ["#dbe9f6", "#fde8cf", "#e2f0d9", "#ece0f3"]
 HALF_WIDTH, HALF_HEIGHT = 0.34, 0.3
 
 
 def main() -> None:
-    fig, ax = plt.subplots(figsize=(9.5, 4.6))
-    ax.set_xlim(0.0, 2.95)
+    fig, ax = plt.subplots(figsize=(12.5, 4.6))
+    ax.set_xlim(0.0, 3.95)
     ax.set_ylim(3.45, -0.7)
     ax.axis("off")
     centre = {}

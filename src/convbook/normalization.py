@@ -74,8 +74,8 @@ def _check_channels(value: object, name: str, channels: int) -> np.ndarray:
 def _check_epsilon(epsilon: object) -> float:
     if isinstance(epsilon, bool) or not isinstance(epsilon, int | float | np.floating | np.integer):
         raise TypeError(f"epsilon must be a positive number; got {epsilon!r}")
-    if not epsilon > 0:
-        raise ValueError(f"epsilon must be positive; got {epsilon!r}")
+    if not 0 < epsilon < np.inf:
+        raise ValueError(f"epsilon must be positive and finite; got {epsilon!r}")
     return float(epsilon)
 
 
@@ -85,14 +85,18 @@ def _statistics_or_batch(
     """The given statistics (inference), or the batch's (training), and whether they were given."""
     if (mean is None) != (variance is None):
         raise ValueError("mean and variance must be given together (inference) or both left out (training)")
-    if mean is None:
-        mean, variance = batch_norm_statistics(x)
-        return mean.astype(dtype, copy=False), variance.astype(dtype, copy=False), False
+    if mean is None:  # the batch's statistics, taken in the computation dtype (not x's, if that is narrower)
+        mean, variance = batch_norm_statistics(x.astype(dtype, copy=False))
+        return mean, variance, False
     mean = _check_channels(mean, "mean", x.shape[-1])
-    variance = _check_channels(variance, "variance", x.shape[-1])
-    if np.any(variance < 0):
-        raise ValueError(f"variance must not be negative; got a minimum of {variance.min()}")
+    variance = _check_variance(_check_channels(variance, "variance", x.shape[-1]))
     return mean.astype(dtype, copy=False), variance.astype(dtype, copy=False), True
+
+
+def _check_variance(variance: np.ndarray) -> np.ndarray:
+    if not np.all(np.isfinite(variance) & (variance >= 0)):
+        raise ValueError(f"variance must be finite and non-negative; got {variance}")
+    return variance
 
 
 def batch_norm_statistics(x: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +178,8 @@ def batch_norm(
     channels = x.shape[-1]
     gamma = np.ones(channels, x.dtype) if gamma is None else _check_channels(gamma, "gamma", channels)
     beta = np.zeros(channels, x.dtype) if beta is None else _check_channels(beta, "beta", channels)
-    arrays = [x, gamma, beta] + [as_real_array(a, "mean/variance") for a in (mean, variance) if a is not None]
+    statistics = {name: as_real_array(a, name) for name, a in (("mean", mean), ("variance", variance)) if a is not None}
+    arrays = [x, gamma, beta, *statistics.values()]
     dtype = computation_dtype(*(a.dtype for a in arrays))
     mean, variance, _ = _statistics_or_batch(x, mean, variance, dtype)
     scale = gamma.astype(dtype, copy=False) / np.sqrt(variance + dtype.type(epsilon))
@@ -232,7 +237,8 @@ def batch_norm_backward(
     grad = as_real_array(grad_output, "grad_output")
     if grad.shape != x.shape:
         raise ValueError(f"grad_output must have the shape of x {x.shape}; got {grad.shape}")
-    arrays = [x, gamma, grad] + [as_real_array(a, "mean/variance") for a in (mean, variance) if a is not None]
+    statistics = {name: as_real_array(a, name) for name, a in (("mean", mean), ("variance", variance)) if a is not None}
+    arrays = [x, gamma, grad, *statistics.values()]
     dtype = computation_dtype(*(a.dtype for a in arrays))
     mean, variance, given = _statistics_or_batch(x, mean, variance, dtype)
     x, gamma, grad = (a.astype(dtype, copy=False) for a in (x, gamma, grad))
@@ -284,9 +290,9 @@ def moving_statistics(
     if not 0 <= momentum <= 1:
         raise ValueError(f"momentum must be between 0 and 1; got {momentum!r}")
     moving_mean = as_real_array(moving_mean, "moving_mean")
-    channels = moving_mean.shape[-1] if moving_mean.ndim == 1 else -1
     if moving_mean.ndim != 1:
         raise ValueError(f"moving_mean must have shape (channels,); got shape {moving_mean.shape}")
+    channels = moving_mean.shape[0]
     arrays = [
         moving_mean,
         _check_channels(moving_variance, "moving_variance", channels),
@@ -295,8 +301,9 @@ def moving_statistics(
     ]
     dtype = computation_dtype(*(a.dtype for a in arrays))
     old_mean, old_variance, mean, variance = (a.astype(dtype, copy=False) for a in arrays)
-    keep = dtype.type(momentum)
-    return keep * old_mean + (1 - keep) * mean, keep * old_variance + (1 - keep) * variance
+    # Both weights rounded from Python floats, as Keras computes them: 1 - float32(0.99) is not float32(0.01).
+    keep, take = dtype.type(momentum), dtype.type(1.0 - momentum)
+    return keep * old_mean + take * mean, keep * old_variance + take * variance
 
 
 def fold_batch_norm(
@@ -320,7 +327,10 @@ def fold_batch_norm(
     ----------
     kernel : array_like, shape (*kernel_size, c_in // groups, c_out)
         Any convolution kernel whose last axis is the output channels (Keras' ``Conv1D``,
-        ``Conv2D``, ``Conv3D`` layouts).
+        ``Conv2D``, ``Conv3D`` layouts, grouped or not). A ``DepthwiseConv2D`` kernel
+        ``(kh, kw, c_in, m)`` must first be reshaped to ``(kh, kw, 1, c_in * m)``; a transposed
+        convolution's ``(kh, kw, c_out, c_in)`` has its output channels on the other axis and is
+        not this layout.
     bias : array_like of shape (c_out,), or None
         The convolution's bias (None: ``use_bias=False``).
     gamma, beta : array_like of shape (c_out,), or None
@@ -347,11 +357,17 @@ def fold_batch_norm(
     epsilon = _check_epsilon(epsilon)
     c_out = kernel.shape[-1]
     optional = {"bias": bias, "gamma": gamma, "beta": beta}
-    given = {name: _check_channels(value, name, c_out) for name, value in optional.items() if value is not None}
-    mean = _check_channels(mean, "mean", c_out)
-    variance = _check_channels(variance, "variance", c_out)
-    if np.any(variance < 0):
-        raise ValueError(f"variance must not be negative; got a minimum of {variance.min()}")
+    try:
+        given = {name: _check_channels(value, name, c_out) for name, value in optional.items() if value is not None}
+        mean = _check_channels(mean, "mean", c_out)
+        variance = _check_variance(_check_channels(variance, "variance", c_out))
+    except ValueError as error:
+        if "must have shape" not in str(error):
+            raise
+        raise ValueError(
+            f"{error}: the kernel's last axis holds its {c_out} output channels (kernel shape {kernel.shape}); "
+            "a DepthwiseConv2D kernel (kh, kw, c_in, m) must be reshaped to (kh, kw, 1, c_in * m) first"
+        ) from None
     dtype = computation_dtype(kernel.dtype, mean.dtype, variance.dtype, *(a.dtype for a in given.values()))
     defaults = {"bias": np.zeros(c_out, dtype), "gamma": np.ones(c_out, dtype), "beta": np.zeros(c_out, dtype)}
     b, gamma, beta = (given.get(name, defaults[name]).astype(dtype, copy=False) for name in optional)

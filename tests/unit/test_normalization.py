@@ -189,7 +189,19 @@ X = np.ones((2, 3, 2))
         (lambda: batch_norm(X, np.ones(3)), ValueError, r"gamma must have shape \(channels,\) = \(2,\)"),
         (lambda: batch_norm(X, None, np.ones((2, 1))), ValueError, "beta must have shape"),
         (lambda: batch_norm(X, mean=np.zeros(2)), ValueError, "mean and variance must be given together"),
-        (lambda: batch_norm(X, mean=np.zeros(2), variance=-np.ones(2)), ValueError, "variance must not be negative"),
+        (
+            lambda: batch_norm(X, mean=np.zeros(2), variance=-np.ones(2)),
+            ValueError,
+            "variance must be finite and non-negative",
+        ),
+        (lambda: batch_norm(X, mean=np.zeros(2), variance=[1.0, np.nan]), ValueError, "variance must be finite"),
+        (lambda: batch_norm(X, mean=[0j, 0j], variance=np.ones(2)), TypeError, "mean must be an array of real numbers"),
+        (lambda: batch_norm(X, epsilon=np.inf), ValueError, "epsilon must be positive and finite"),
+        (
+            lambda: fold_batch_norm(np.ones((3, 3, 4, 1)), None, np.ones(4), None, np.zeros(4), np.ones(4)),
+            ValueError,
+            r"gamma must have shape.*output channels.*reshaped to \(kh, kw, 1, c_in \* m\)",
+        ),
         (lambda: batch_norm(X, epsilon=0), ValueError, "epsilon must be positive"),
         (lambda: batch_norm(X, epsilon="small"), TypeError, "epsilon must be a positive number"),
         (lambda: batch_norm(np.ones((0, 2))), ValueError, "at least one value per channel"),
@@ -208,6 +220,24 @@ X = np.ones((2, 3, 2))
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_batch_statistics_are_taken_in_the_computation_dtype():
+    """Regression: a float32 x with float64 parameters computed its statistics in float32 (means off by 3e-5)."""
+    x = np.random.default_rng(5).standard_normal((64, 9, 9, 2)).astype(np.float32) * 100 + 1000
+    y = batch_norm(x, [1.0, 1.0], [0.0, 0.0])
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y.mean(axis=(0, 1, 2)), 0, atol=1e-12)
+    dx = batch_norm_backward(x, [1.0, 1.0], np.ones(x.shape)).dx
+    np.testing.assert_allclose(dx.sum(axis=(0, 1, 2)), 0, atol=1e-9)
+
+
+def test_float32_moving_statistics_weigh_the_batch_by_float32_of_one_minus_momentum():
+    """Regression: 1 - float32(0.99) is 0.00999999; Keras weighs the batch by float32(1.0 - 0.99)."""
+    mean, _ = moving_statistics(
+        np.zeros(1, np.float32), np.ones(1, np.float32), np.ones(1, np.float32), np.ones(1, np.float32)
+    )
+    assert mean.dtype == np.float32 and mean[0] == np.float32(1.0 - 0.99)
 
 
 def test_exported_from_convbook():

@@ -26,6 +26,9 @@ Every public function is importable from here (``convbook.conv2d_backward``) and
 ``pooling``, ``depthwise``, ``normalization``, ``keras_bridge``
     Max, average and global average pooling; depthwise and separable convolutions; batch
     normalization and its folding into a convolution (chapter 11); the Keras layer for a call.
+``counting``
+    Parameters, activations and FLOPs per layer of a whole network, from layer specifications or
+    a Keras model, and its receptive field (chapter 12). Imported as a module: ``convbook.counting.count``.
 ``bench``
     Measuring on this machine: timing, memory, the machine's ceilings, the benchmark runner.
 ``plotting``, ``diagrams``, ``animation``, ``data``, ``notebook``
@@ -41,7 +44,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import shapes
+from . import counting, shapes
 from .arguments import PADDING_MODES, ConvGeometry, computation_dtype, conv_geometry, pad_input, prepare_conv
 from .backward import ConvGradients, conv1d_backward, conv2d_backward, input_gradient
 from .conv import choose_method, conv1d, conv2d
@@ -125,6 +128,7 @@ __all__ = [
     "conv2d_transpose_loop",
     "conv2d_transpose_zero_insertion",
     "conv_flops",
+    "counting",
     "conv_geometry",
     "depthwise_conv2d",
     "direct_seconds",

@@ -21,6 +21,7 @@ CHAPTERS = [
     (9, "Performance", 2, 2),
     (10, "Training a CNN", 2, 3),
     (11, "Normalization", 3, 0),
+    (12, "Architectures,\ncounted", 3, 1),
 ]
 # (from, to): chapter "to" builds on chapter "from".
 BUILDS_ON = [
@@ -37,6 +38,7 @@ BUILDS_ON = [
     (6, 10),
     (7, 10),
     (7, 11),
+    (11, 12),
     (10, 11),
 ]
 PARTS = ["One layer, three ways", "The layer's options", "Beyond the forward pass", "From a layer to a network"]

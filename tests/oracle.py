@@ -245,3 +245,17 @@ def transpose_case(case) -> np.ndarray:
         output_padding=case["output_padding"],
         dilation=case["dilation_rate"],
     )
+
+
+def finite_difference(function, array, step=1e-6):
+    """Central differences of a scalar function of one array, element by element."""
+    grad = np.zeros_like(array)
+    for index in np.ndindex(*array.shape):
+        original = array[index]
+        array[index] = original + step
+        up = function()
+        array[index] = original - step
+        down = function()
+        array[index] = original
+        grad[index] = (up - down) / (2 * step)
+    return grad

@@ -22,6 +22,8 @@ CHAPTERS = [
     (10, "Training a CNN", 2, 3),
     (11, "Normalization", 3, 0),
     (12, "Architectures,\ncounted", 3, 1),
+    (13, "N dimensions", 3, 2),
+    (14, "Training on\nhandwriting", 3, 3),
 ]
 # (from, to): chapter "to" builds on chapter "from".
 BUILDS_ON = [
@@ -40,6 +42,10 @@ BUILDS_ON = [
     (7, 11),
     (11, 12),
     (10, 11),
+    (9, 13),
+    (12, 13),
+    (10, 14),
+    (11, 14),
 ]
 PARTS = ["One layer, three ways", "The layer's options", "Beyond the forward pass", "From a layer to a network"]
 COLORS = ["#dbe9f6", "#fde8cf", "#e2f0d9", "#ece0f3"]

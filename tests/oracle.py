@@ -5,7 +5,7 @@ Nothing in this module imports convbook, and nothing imports TensorFlow: every r
 the padding) is written out here, from the definitions, independently of the library under test.
 
 ``correlate``
-    A 1D or 2D cross-correlation with strides, dilation, groups, bias, every ``padding`` and every
+    A 1D, 2D or 3D cross-correlation with strides, dilation, groups, bias, every ``padding`` and every
     ``padding_mode``: the input padded with `numpy.pad` (in the mode of `NUMPY_PAD_MODES`), the
     kernel dilated by writing its taps ``d`` apart into zeros, `scipy.signal.correlate`
     (``method="direct"``) per (group, input channel, output channel) at stride 1, then every

@@ -18,7 +18,7 @@ Every public function is importable from here (``convbook.conv2d_backward``) and
     FLOPs, bytes, workspace and predicted seconds, from shapes alone (chapter 9). Its
     ``workspace_bytes`` is the one importable from here; ``direct`` and ``fft`` have their own.
 ``conv``
-    `conv1d`, `conv2d` and `choose_method`, the choice behind ``method="auto"``.
+    `conv1d`, `conv2d`, `conv3d` and `choose_method`, the choice behind ``method="auto"``.
 ``backward``
     Gradients with respect to input, kernel and bias (chapter 7).
 ``transposed``
@@ -46,15 +46,15 @@ from typing import Any
 
 from . import counting, shapes
 from .arguments import PADDING_MODES, ConvGeometry, computation_dtype, conv_geometry, pad_input, prepare_conv
-from .backward import ConvGradients, conv1d_backward, conv2d_backward, input_gradient
-from .conv import choose_method, conv1d, conv2d
+from .backward import ConvGradients, conv1d_backward, conv2d_backward, conv3d_backward, input_gradient
+from .conv import choose_method, conv1d, conv2d, conv3d
 from .cost import conv_flops, direct_seconds, fastest_method, fft_flops, fft_seconds, im2col_bytes, workspace_bytes
 from .depthwise import depthwise_conv2d, separable_conv2d
 from .direct import choose_strategy, conv2d_direct, tile_plan
 from .fft import conv2d_fft, fft_plan, fft_size
 from .keras_bridge import keras_conv
 from .locally_connected import locally_connected2d
-from .loops import conv1d_loop, conv2d_loop
+from .loops import conv1d_loop, conv2d_loop, conv3d_loop
 from .normalization import (
     BatchNormGradients,
     batch_norm,
@@ -127,6 +127,9 @@ __all__ = [
     "conv2d_transpose",
     "conv2d_transpose_loop",
     "conv2d_transpose_zero_insertion",
+    "conv3d",
+    "conv3d_backward",
+    "conv3d_loop",
     "conv_flops",
     "counting",
     "conv_geometry",

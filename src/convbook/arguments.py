@@ -46,7 +46,7 @@ __all__ = [
     "prepare_conv",
 ]
 
-_AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols")}
+_AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("depth", "rows", "cols")}
 
 #: The values of ``padding_mode``: what the padded positions hold. PyTorch's names.
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -318,6 +318,8 @@ def as_2d(args: Any) -> Any:
     """
     if len(args.output_shape) == 4:
         return args
+    if len(args.output_shape) != 3:
+        raise ValueError(f"as_2d lifts 1D convolutions to 2D; got output shape {args.output_shape}")
     if isinstance(args, ConvArguments):
         return replace(args, x=args.x[:, None], kernel=args.kernel[None], geometry=as_2d(args.geometry))
     return replace(
@@ -348,7 +350,7 @@ def _layout(rank: int, batch: bool = True) -> str:
 
 
 def _kernel_layout(rank: int) -> str:
-    taps = ("k",) if rank == 1 else ("kh", "kw")
+    taps = {1: ("k",), 2: ("kh", "kw"), 3: ("kd", "kh", "kw")}[rank]
     return f"({', '.join(taps)}, c_in // groups, c_out)"
 
 
@@ -516,11 +518,11 @@ def conv_geometry(
     Parameters
     ----------
     input_shape : sequence of int
-        ``(batch, *spatial, c_in)``, one or two spatial axes.
+        ``(batch, *spatial, c_in)``, one, two or three spatial axes.
     kernel_shape : sequence of int
         ``(*kernel_size, c_in // groups, c_out)``.
     strides, padding, dilation_rate, groups, padding_mode
-        As in `convbook.conv2d` (or `convbook.conv1d` for one spatial axis).
+        As in `convbook.conv2d` (or `convbook.conv1d` for one spatial axis, `convbook.conv3d` for three).
     dtype : dtype, default float32
         The inputs' dtype; the geometry holds the computation dtype (`computation_dtype`).
 
@@ -532,12 +534,17 @@ def conv_geometry(
     --------
     >>> conv_geometry((8, 56, 56, 64), (3, 3, 64, 64), padding="same").output_shape
     (8, 56, 56, 64)
+    >>> conv_geometry((2, 16, 112, 112, 3), (3, 3, 3, 3, 64), strides=(1, 2, 2), padding="same").output_shape
+    (2, 16, 56, 56, 64)
     """
     input_shape = tuple(int(n) for n in input_shape)
     kernel_shape = tuple(int(n) for n in kernel_shape)
     rank = len(input_shape) - 2
     if rank not in _AXIS_NAMES:
-        raise ValueError(f"input_shape must be (batch, steps, c_in) or (batch, rows, cols, c_in); got {input_shape}")
+        raise ValueError(
+            "input_shape must be (batch, steps, c_in), (batch, rows, cols, c_in) or (batch, depth, rows, cols, c_in); "
+            f"got {input_shape}"
+        )
     return _validate_shapes(
         input_shape,
         kernel_shape,

@@ -30,7 +30,7 @@ from .arguments import ConvArguments, as_real_array, fold_padding, in_computatio
 from .shapes import Padding
 from .vectorized import windows
 
-__all__ = ["ConvGradients", "conv1d_backward", "conv2d_backward", "input_gradient"]
+__all__ = ["ConvGradients", "conv1d_backward", "conv2d_backward", "conv3d_backward", "input_gradient"]
 
 
 class ConvGradients(NamedTuple):
@@ -230,6 +230,64 @@ def conv2d_backward(
         groups,
         rank=2,
         function="conv2d_backward",
+        padding_mode=padding_mode,
+    )
+    return _backward(args, grad_output)
+
+
+def conv3d_backward(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    grad_output: ArrayLike,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+) -> ConvGradients:
+    """Gradients of `convbook.conv3d` with respect to ``x``, ``kernel`` and the bias.
+
+    The same computation as `conv2d_backward`, with one more spatial axis.
+
+    Parameters
+    ----------
+    x : array_like, shape (batch, depth, rows, cols, c_in)
+        The forward pass's input.
+    kernel : array_like, shape (kd, kh, kw, c_in // groups, c_out)
+        The forward pass's kernel.
+    grad_output : array_like, shape (batch, out_depth, out_rows, out_cols, c_out)
+        ``dL/dy``, the gradient of the loss with respect to the forward output.
+    strides, padding, dilation_rate, groups, padding_mode
+        The forward pass's options, as in `convbook.conv3d`.
+
+    Returns
+    -------
+    ConvGradients
+        ``(dx, dkernel, dbias)`` with the shapes of ``x``, ``kernel`` and ``(c_out,)``, in the
+        computation dtype of ``x``, ``kernel`` and ``grad_output`` together.
+
+    Examples
+    --------
+    >>> x = np.ones((1, 3, 3, 3, 1))
+    >>> grads = conv3d_backward(x, np.ones((2, 2, 2, 1, 1)), np.ones((1, 2, 2, 2, 1)))
+    >>> grads.dx[0, 0, :, :, 0]     # how many windows each voxel of the first slice was in
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> grads.dkernel[:, :, :, 0, 0].ravel()   # each tap met 8 voxels of ones
+    array([8., 8., 8., 8., 8., 8., 8., 8.])
+    """
+    args = prepare_conv(
+        x,
+        kernel,
+        None,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=3,
+        function="conv3d_backward",
         padding_mode=padding_mode,
     )
     return _backward(args, grad_output)

@@ -1,6 +1,6 @@
-"""The public convolutions, `conv1d` and `conv2d`, and `choose_method`, the choice behind ``method="auto"``.
+"""The public convolutions, `conv1d`, `conv2d` and `conv3d`, and `choose_method`, the choice behind ``method="auto"``.
 
-`conv2d` validates its arguments once (`convbook.arguments.prepare_conv`) and hands them to one of the
+Each validates its arguments once (`convbook.arguments.prepare_conv`) and hands them to one of the
 engines beneath: `convbook.direct` (tiled, bounded workspace: the default), `convbook.fft` (products of
 Fourier transforms, for large kernels) or `convbook.vectorized` (chapter 5's einsum, to be read).
 ``method="auto"`` asks `choose_method`, which, like SciPy's ``choose_conv_method`` beside its
@@ -22,9 +22,9 @@ from .fft import fft_convolve
 from .shapes import Padding
 from .vectorized import einsum_convolve
 
-__all__ = ["METHODS", "choose_method", "conv1d", "conv2d"]
+__all__ = ["METHODS", "choose_method", "conv1d", "conv2d", "conv3d"]
 
-#: The values of ``method`` that `conv2d` and `conv1d` accept.
+#: The values of ``method`` that `conv1d`, `conv2d` and `conv3d` accept.
 METHODS = ("auto", "direct", "fft", "einsum")
 
 
@@ -66,7 +66,7 @@ def choose_method(
     groups: int = 1,
     padding_mode: str = "zeros",
 ) -> str:
-    """The method ``conv1d``/``conv2d(..., method="auto")`` runs on these arrays: ``"direct"`` or ``"fft"``.
+    """The method ``conv1d``/``conv2d``/``conv3d(..., method="auto")`` runs on these arrays: ``"direct"`` or ``"fft"``.
 
     In this order, as SciPy's ``choose_conv_method`` does:
 
@@ -84,7 +84,8 @@ def choose_method(
     Parameters
     ----------
     x, kernel, bias, strides, padding, dilation_rate, groups, padding_mode
-        As in `conv2d` (one or two spatial axes).
+        As in `conv2d` (one, two or three spatial axes: the kernel's axes decide,
+        so that an unbatched ``x`` is told to add a batch axis).
 
     Returns
     -------
@@ -104,7 +105,7 @@ def choose_method(
     """
     x, kernel = as_real_array(x, "x"), as_real_array(kernel, "kernel")
     # The rank of the kernel first, so that an unbatched x gets the hint to add a batch axis.
-    rank = next((array.ndim - 2 for array in (kernel, x) if array.ndim in (3, 4)), 2)
+    rank = next((array.ndim - 2 for array in (kernel, x) if array.ndim in (3, 4, 5)), 2)
     args = prepare_conv(
         x,
         kernel,
@@ -121,7 +122,7 @@ def choose_method(
 
 
 def _compute(args: ConvArguments, method: str, exact: bool) -> np.ndarray:
-    """Run ``method`` on validated arguments (1D or 2D)."""
+    """Run ``method`` on validated arguments (1D, 2D or 3D)."""
     if method == "auto":
         method = _choose(args, exact)
     if method == "einsum":
@@ -340,5 +341,104 @@ def conv2d(
     x, kernel = as_real_array(x, "x"), as_real_array(kernel, "kernel")
     args = prepare_conv(
         x, kernel, bias, strides, padding, dilation_rate, groups, rank=2, function="conv2d", padding_mode=padding_mode
+    )
+    return _compute(args, method, _is_exact(x, kernel))
+
+
+def conv3d(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+    method: str = "auto",
+) -> np.ndarray:
+    """3D convolution (cross-correlation), vectorized; Keras ``Conv3D``'s forward pass.
+
+    For volumes (a CT or MRI scan: depth, rows, cols) and clips of video
+    (time, rows, cols): `conv2d` with one more spatial axis. Every option of
+    `conv2d` holds per axis.
+
+    Parameters
+    ----------
+    x : array_like, shape (batch, depth, rows, cols, c_in)
+        Input volumes, channels last (Keras' ``channels_last``).
+    kernel : array_like, shape (kd, kh, kw, c_in // groups, c_out)
+        Weights in Keras' ``Conv3D.get_weights()[0]`` layout.
+    bias : array_like, shape (c_out,), optional
+        Added to every output position of channel ``o``.
+    strides : int or (int, int, int), default 1
+        Step between neighbouring windows, ``(sd, sh, sw)``.
+    padding : {"valid", "same", "full"}, int or per-axis amounts, default "valid"
+        As in `conv2d`, per axis: ``"same"`` gives ``ceil(n / s)`` outputs along
+        each axis, an odd total's extra zero at the end; explicit amounts are
+        ``((front, back), (top, bottom), (left, right))``. ``"causal"`` is 1D only.
+    dilation_rate : int or (int, int, int), default 1
+        Spacing between kernel taps, ``(dd, dh, dw)``.
+    groups : int, default 1
+        Number of channel groups; must divide ``c_in`` and ``c_out``.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+        What the padded positions hold; see `conv2d`.
+    method : {"auto", "direct", "fft", "einsum"}, default "auto"
+        How to compute; every method gives the same numbers to rounding error.
+
+        ``"auto"``
+            `choose_method`'s choice, as in `conv2d`: the cost model
+            (`convbook.cost.fastest_method`) counts both methods in 3D.
+        ``"direct"``
+            A 3D convolution as a 2D one: for each output depth ``od`` the
+            ``kd`` input depth slices its windows read (zeros, or the slices
+            ``padding_mode`` says, in the padding) are stacked along the
+            channels, and the 2D direct method (`convbook.direct.conv2d_direct`)
+            runs on chunks of (image, output depth) pairs with the kernel as
+            ``(kh, kw, kd * c_in // groups, c_out)``. Its workspace stays within
+            `convbook.direct.workspace_bytes` whatever the batch size.
+        ``"fft"``
+            Real FFTs over the three spatial axes (`convbook.fft`).
+        ``"einsum"``
+            Every window as a view, contracted with the kernel in one ``numpy.einsum``.
+
+    Returns
+    -------
+    ndarray, shape (batch, out_depth, out_rows, out_cols, c_out)
+        In the computation dtype (`convbook.arguments.computation_dtype`).
+
+    Raises
+    ------
+    TypeError
+        Non-numeric arrays, non-integer strides, dilation or groups, a
+        ``method`` or ``padding_mode`` that is not a string.
+    ValueError
+        Wrong number of axes (an unbatched volume: use ``x[None]``),
+        mismatched channels, a bias of the wrong length, non-positive strides
+        or dilation, unknown or causal padding, a kernel that does not fit the
+        padded input, an unknown ``method`` or ``padding_mode``, a
+        ``"reflect"`` padding not smaller than the input.
+
+    See Also
+    --------
+    convbook.conv3d_loop : the definition as explicit loops.
+    conv2d : the same options in two spatial axes.
+
+    Examples
+    --------
+    >>> x = np.arange(27.0).reshape(1, 3, 3, 3, 1)
+    >>> conv3d(x, np.ones((2, 2, 2, 1, 1)), method="direct")[0, :, :, :, 0]
+    array([[[ 52.,  60.],
+            [ 76.,  84.]],
+    <BLANKLINE>
+           [[124., 132.],
+            [148., 156.]]])
+    >>> conv3d(np.ones((2, 16, 64, 64, 3)), np.ones((3, 3, 3, 3, 8)), strides=2, padding="same").shape
+    (2, 8, 32, 32, 8)
+    """
+    method = _check_method(method)
+    x, kernel = as_real_array(x, "x"), as_real_array(kernel, "kernel")
+    args = prepare_conv(
+        x, kernel, bias, strides, padding, dilation_rate, groups, rank=3, function="conv3d", padding_mode=padding_mode
     )
     return _compute(args, method, _is_exact(x, kernel))

@@ -9,6 +9,12 @@ products accumulated in place by BLAS, or elementwise multiply-adds for one chan
 Every buffer is sized by the tile, never by the batch. `workspace_bytes` says, from shapes alone, how
 many bytes a call allocates besides its output; `tile_plan` shrinks tiles until that fits in
 `WORKSPACE_BYTES`, down to an irreducible floor of one output position's buffers.
+
+1D convolutions run as 2D ones whose images are one row high (`convbook.arguments.as_2d`). 3D ones
+(``conv3d(..., method="direct")``) run as 2D ones too: for each output depth, the ``kd`` input depth
+slices its windows read are stacked along the channels, and chunks of (image, output depth) pairs are
+the batch of the 2D engine, with the kernel's depth taps as input channels. The stacked slices of one
+chunk count in the workspace, which stays within `WORKSPACE_BYTES` in the same way.
 """
 
 from __future__ import annotations
@@ -67,7 +73,9 @@ def choose_strategy(geometry: ConvGeometry) -> str:
     Parameters
     ----------
     geometry : ConvGeometry
-        From `convbook.arguments.conv_geometry` (or ``args.geometry``), 1D or 2D.
+        From `convbook.arguments.conv_geometry` (or ``args.geometry``), 1D, 2D or 3D;
+        in 3D, the strategy of the 2D convolution of stacked depth slices the direct method
+        runs, whose groups have ``kd * c_in // groups`` input channels.
 
     Returns
     -------
@@ -79,6 +87,8 @@ def choose_strategy(geometry: ConvGeometry) -> str:
     >>> choose_strategy(conv_geometry((8, 56, 56, 64), (3, 3, 64, 64), padding="same"))
     'per_tap'
     """
+    if geometry.rank == 3:
+        geometry = _stacked_geometry(geometry, 1)
     c_in_g, c_out = geometry.kernel_shape[-2:]
     c_out_g = c_out // geometry.groups
     if c_in_g == 1 and c_out_g == 1:
@@ -156,14 +166,16 @@ def tile_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None 
     Parameters
     ----------
     geometry : ConvGeometry
-        Validated shapes (`convbook.arguments.conv_geometry`, or ``args.geometry``), 1D or 2D.
+        Validated shapes (`convbook.arguments.conv_geometry`, or ``args.geometry``), 1D, 2D or 3D.
     strategy : {"auto", "im2col", "per_tap", "elementwise"}
     tile_positions : int, optional
 
     Returns
     -------
     (int, int, int)
-        For 1D geometry, the plan of the equivalent 2D one (rows of 1).
+        For 1D geometry, the plan of the equivalent 2D one (rows of 1). For 3D geometry, the
+        plan of the 2D convolution that one chunk of stacked depth slices runs, whose images
+        are (image, output depth) pairs.
 
     Examples
     --------
@@ -171,6 +183,12 @@ def tile_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None 
     >>> tile_plan(conv_geometry((8, 56, 56, 64), (3, 3, 64, 64), padding="same"), "per_tap")
     (1, 56, 56)
     """
+    if geometry.rank == 3:
+        stacked = _stacked_geometry(geometry, 1)
+        strategy = _check_strategy(stacked, strategy)
+        _check_tile_positions(tile_positions)
+        pairs = geometry.output_shape[0] and _depth_plan(geometry, strategy, tile_positions)
+        return tile_plan(_stacked_geometry(geometry, pairs), strategy, tile_positions)
     strategy = _check_strategy(geometry, strategy)
     _check_tile_positions(tile_positions)
     geometry = as_2d(geometry)
@@ -204,11 +222,14 @@ def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positio
     the kernel is used in place, never copied. At most `WORKSPACE_BYTES`, unless a single
     output position's buffers are larger (a kernel whose window holds more than the budget).
     Converting the inputs to the computation dtype (`convbook.arguments.computation_dtype`),
-    and a kernel that is not C-ordered to a C-ordered copy, is not counted.
+    and a kernel that is not C-ordered to a C-ordered copy, is not counted. In 3D, the
+    stacked depth slices of one chunk of (image, output depth) pairs, the kernel rearranged
+    for them (the one copy of it), and the 2D engine's workspace on that chunk.
 
     Parameters
     ----------
     geometry : ConvGeometry
+        1D, 2D or 3D.
     strategy : {"auto", "im2col", "per_tap", "elementwise"}, default "auto"
     tile_positions : int, optional
         As in `tile_plan`.
@@ -222,7 +243,15 @@ def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positio
     >>> from convbook.arguments import conv_geometry
     >>> workspace_bytes(conv_geometry((64, 56, 56, 64), (3, 3, 64, 64), padding="same")) < 4 * 2**20
     True
+    >>> workspace_bytes(conv_geometry((64, 16, 112, 112, 64), (3, 3, 3, 64, 64), padding="same")) <= WORKSPACE_BYTES
+    True
     """
+    if geometry.rank == 3:
+        strategy = _check_strategy(_stacked_geometry(geometry, 1), strategy)
+        _check_tile_positions(tile_positions)
+        if geometry.output_shape[0] == 0:
+            return OVERHEAD_BYTES
+        return _depth_bytes(geometry, strategy, tile_positions, _depth_plan(geometry, strategy, tile_positions))
     strategy = _check_strategy(geometry, strategy)
     if geometry.output_shape[0] == 0:
         return OVERHEAD_BYTES
@@ -231,22 +260,32 @@ def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positio
 
 
 def direct_convolve(args: ConvArguments, strategy: str = "auto", tile_positions: int | None = None) -> np.ndarray:
-    """The direct method on validated 1D or 2D arguments; see `conv2d_direct`.
+    """The direct method on validated 1D, 2D or 3D arguments; see `conv2d_direct` and `convbook.conv3d`.
 
     Parameters
     ----------
     args : ConvArguments
         From `convbook.arguments.prepare_conv`.
     strategy : {"auto", "im2col", "per_tap", "elementwise"}, default "auto"
+        For 3D arguments, the strategy of the 2D convolutions the depth slices are stacked into.
     tile_positions : int, optional
 
     Returns
     -------
     ndarray, shape args.output_shape
     """
+    if args.geometry.rank == 3:
+        return _direct_3d(args, strategy, tile_positions)
     output_shape = args.output_shape
     strategy = _check_strategy(args.geometry, strategy)
     args = as_2d(args)
+    y = np.empty(args.output_shape, dtype=args.dtype)
+    _direct_2d(args, strategy, tile_positions, y)
+    return y.reshape(output_shape)
+
+
+def _direct_2d(args: ConvArguments, strategy: str, tile_positions: int | None, y: np.ndarray) -> None:
+    """The direct method on validated 2D arguments and a resolved strategy, written into ``y``."""
     x, kernel, groups = args.x, args.kernel, args.groups
     batch, c_in = x.shape[0], x.shape[-1]
     kh, kw, c_in_g, c_out = kernel.shape
@@ -255,9 +294,8 @@ def direct_convolve(args: ConvArguments, strategy: str = "auto", tile_positions:
     (top, _), (left, _) = args.pads
     extent_h, extent_w = args.geometry.extents
     _, out_rows, out_cols, _ = args.output_shape
-    y = np.empty(args.output_shape, dtype=args.dtype)
     if batch == 0:
-        return y.reshape(output_shape)
+        return
 
     n_images, n_rows, n_cols = tile_plan(args.geometry, strategy, tile_positions)
     patch_rows, patch_cols = (n_rows - 1) * sh + extent_h, (n_cols - 1) * sw + extent_w
@@ -298,7 +336,115 @@ def direct_convolve(args: ConvArguments, strategy: str = "auto", tile_positions:
                     padding_mode=args.padding_mode,
                 )
                 compute_tile(patch, y[images, i0:i1, j0:j1], weights, args, buffers, gemm)
-    return y.reshape(output_shape)
+
+
+# 3D: a 2D convolution whose channels are the depth slices each output depth reads.
+
+
+def _stacked_geometry(geometry: ConvGeometry, pairs: int) -> ConvGeometry:
+    """The 2D convolution `_direct_3d` runs on ``pairs`` (image, output depth) pairs of a 3D geometry.
+
+    Its images are the pairs; its input channels, per group, the ``kd`` depth slices each
+    pair's window reads, ``kd * c_in_g`` of them in the order (group, tap, channel).
+    """
+    _, _, rows, cols, c_in = geometry.input_shape
+    kd, kh, kw, c_in_g, c_out = geometry.kernel_shape
+    _, _, out_rows, out_cols, _ = geometry.output_shape
+    return ConvGeometry(
+        input_shape=(pairs, rows, cols, kd * c_in),
+        kernel_shape=(kh, kw, kd * c_in_g, c_out),
+        strides=geometry.strides[1:],
+        dilation_rate=geometry.dilation_rate[1:],
+        pads=geometry.pads[1:],
+        groups=geometry.groups,
+        output_shape=(pairs, out_rows, out_cols, c_out),
+        dtype=geometry.dtype,
+        padding_mode=geometry.padding_mode,
+    )
+
+
+def _depth_bytes(geometry: ConvGeometry, strategy: str, tile_positions: int | None, pairs: int) -> int:
+    """Bytes `_direct_3d` allocates besides the output with chunks of ``pairs`` (image, output depth) pairs.
+
+    The stacked depth slices of one chunk, the kernel rearranged for them, and the larger workspace of
+    the 2D calls on a full chunk and on the last, smaller one; the bookkeeping of both levels.
+    """
+    batch, out_depth = geometry.output_shape[:2]
+    _, _, rows, cols, c_in = geometry.input_shape
+    itemsize = geometry.dtype.itemsize
+    kd = geometry.kernel_shape[0]
+    total = batch * out_depth
+    calls = [pairs] + ([total % pairs] if total % pairs else [])
+    chunk = 0
+    for n in calls:
+        stacked = _stacked_geometry(geometry, n)
+        chunk = max(chunk, _plan_bytes(stacked, strategy, tile_plan(stacked, strategy, tile_positions)))
+    stacked_bytes = pairs * rows * cols * kd * c_in * itemsize
+    kernel_bytes = math.prod(geometry.kernel_shape) * itemsize
+    return stacked_bytes + kernel_bytes + chunk + 2 * OVERHEAD_BYTES
+
+
+def _depth_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None) -> int:
+    """(image, output depth) pairs per chunk of `_direct_3d`: stacked slices of about `TILE_BYTES`.
+
+    Halved until the workspace (`_depth_bytes`) fits in `WORKSPACE_BYTES`, down to one pair.
+    """
+    batch, out_depth = geometry.output_shape[:2]
+    _, _, rows, cols, c_in = geometry.input_shape
+    per_pair = rows * cols * geometry.kernel_shape[0] * c_in * geometry.dtype.itemsize
+    pairs = max(1, min(batch * out_depth, TILE_BYTES // max(per_pair, 1)))
+    while pairs > 1 and _depth_bytes(geometry, strategy, tile_positions, pairs) > WORKSPACE_BYTES:
+        pairs //= 2
+    return pairs
+
+
+def _direct_3d(args: ConvArguments, strategy: str, tile_positions: int | None) -> np.ndarray:
+    """The direct method on validated 3D arguments: 2D convolutions of stacked depth slices.
+
+    For output depth ``od``, kernel tap ``p`` along depth reads input depth
+    ``od * sd + p * dd - front`` (`padded_index` says which slice, or zeros, in the padding).
+    Those ``kd`` slices, stacked along the channels in the order (group, tap, channel), form one
+    image of a 2D convolution with the kernel rearranged to ``(kh, kw, kd * c_in_g, c_out)``,
+    which keeps ``groups``; chunks of (image, output depth) pairs are its batch, and each chunk's
+    result is written straight into the output.
+    """
+    geometry = args.geometry
+    batch, depth, rows, cols, c_in = args.x.shape
+    kd, kh, kw, c_in_g, c_out = args.kernel.shape
+    groups = args.groups
+    _, out_depth, out_rows, out_cols, _ = args.output_shape
+    strategy = _check_strategy(_stacked_geometry(geometry, 1), strategy)
+    y = np.empty(args.output_shape, dtype=args.dtype)
+    total = batch * out_depth
+    if total == 0:
+        return y
+    pairs = _depth_plan(geometry, strategy, tile_positions)
+    # kernel2d[q, r, p * c_in_g + c, o] = kernel[p, q, r, c, o]: taps along depth become input channels.
+    kernel_2d = np.ascontiguousarray(args.kernel.transpose(1, 2, 0, 3, 4)).reshape(kh, kw, kd * c_in_g, c_out)
+    stacked = np.empty((pairs, rows, cols, groups, kd, c_in_g), dtype=args.dtype)
+    x = args.x.reshape(batch, depth, rows, cols, groups, c_in_g)
+    y_pairs = y.reshape(total, out_rows, out_cols, c_out)  # a view: row f is image f // out_depth, depth f % out_depth
+    sd, dd = geometry.strides[0], geometry.dilation_rate[0]
+    front = geometry.pads[0][0]
+    for f0 in range(0, total, pairs):
+        f1 = min(f0 + pairs, total)
+        for i, f in enumerate(range(f0, f1)):
+            b, od = divmod(f, out_depth)
+            sources = padded_index(od * sd + np.arange(kd) * dd - front, depth, args.padding_mode)
+            for p, source in enumerate(sources):
+                if source < 0:
+                    stacked[i, :, :, :, p] = 0
+                else:
+                    stacked[i, :, :, :, p] = x[b, source]
+        n = f1 - f0
+        chunk = ConvArguments(
+            x=stacked[:n].reshape(n, rows, cols, kd * c_in),
+            kernel=kernel_2d,
+            bias=args.bias,
+            geometry=_stacked_geometry(geometry, n),
+        )
+        _direct_2d(chunk, strategy, tile_positions, y_pairs[f0:f1])
+    return y
 
 
 def _axis_runs(start: int, length: int, size: int, padding_mode: str) -> list[tuple[slice, slice | None]]:

@@ -1,16 +1,16 @@
 """Convolution by the fast Fourier transform: ``conv2d(..., method="fft")``.
 
 A cross-correlation is a product in the frequency domain: with ``X`` and ``K``
-the (real, 2D) Fourier transforms of an image channel and of a kernel slice,
+the real Fourier transforms (over the 1, 2 or 3 spatial axes) of an image channel and of a kernel slice,
 the correlation of the two is the inverse transform of ``X * conj(K)``. The
-transforms cost about ``n log n`` for ``n`` pixels whatever the kernel's size,
-so for large kernels this beats the ``n * kh * kw`` of the direct sum.
+transforms cost about ``n log n`` for ``n`` pixels (or voxels) whatever the kernel's size,
+so for large kernels this beats the ``n * prod(kernel_size)`` of the direct sum.
 
-Every option of `convbook.conv2d` is supported:
+Every option of `convbook.conv2d` (and `convbook.conv1d`, `convbook.conv3d`) is supported:
 
 - padding: for zeros no padded copy of the input is made. The transform length
   is at least the padded size, so the circular correlation equals the linear
-  one, and the kernel is rolled back by the top/left padding so that output
+  one, and the kernel is rolled back by the padding before the input so that output
   ``i`` lands at index ``i``; the zeros after the input are the transform's own.
   Any other ``padding_mode`` pads each chunk of images before its transform;
 - strides: every stride-1 position is computed and every ``s``-th kept;
@@ -32,7 +32,7 @@ import numpy as np
 import scipy.fft
 from numpy.typing import ArrayLike
 
-from .arguments import ConvArguments, ConvGeometry, as_2d, pad_input, prepare_conv
+from .arguments import ConvArguments, ConvGeometry, pad_input, prepare_conv
 from .shapes import Padding
 
 __all__ = ["CHUNK_BYTES", "KERNEL_BYTES", "conv2d_fft", "fft_convolve", "fft_plan", "fft_size", "workspace_bytes"]
@@ -61,17 +61,17 @@ def fft_size(n: int) -> int:
     return int(scipy.fft.next_fast_len(int(n), real=True))
 
 
-def _sizes(geometry: ConvGeometry) -> tuple[tuple[int, int], int, int, int]:
-    """Transform lengths, half-spectrum points, bytes per real and per complex number (2D geometry)."""
-    (_, rows, cols, _), ((top, bottom), (left, right)) = geometry.input_shape, geometry.pads
-    lengths = (fft_size(rows + top + bottom), fft_size(cols + left + right))
-    n_freq = lengths[0] * (lengths[1] // 2 + 1)
+def _sizes(geometry: ConvGeometry) -> tuple[tuple[int, ...], int, int, int]:
+    """Transform lengths, half-spectrum points, bytes per real and per complex number (any rank)."""
+    spatial = geometry.input_shape[1:-1]
+    lengths = tuple(fft_size(n + before + after) for n, (before, after) in zip(spatial, geometry.pads, strict=True))
+    n_freq = math.prod(lengths[:-1]) * (lengths[-1] // 2 + 1)
     real = geometry.dtype.itemsize
     return lengths, n_freq, real, np.result_type(geometry.dtype, np.complex64).itemsize
 
 
 def _chunk_bytes(geometry: ConvGeometry, filters: int, images: int) -> tuple[int, int]:
-    """Bytes of a chunk of ``filters`` kernels and of a chunk of ``images`` images (2D geometry)."""
+    """Bytes of a chunk of ``filters`` kernels and of a chunk of ``images`` images."""
     lengths, n_freq, real, complex_ = _sizes(geometry)
     points, c_in_g = math.prod(lengths), geometry.kernel_shape[-2]
     kernels = filters * c_in_g * (points * real + n_freq * complex_)  # rolled kernels, their spectra
@@ -88,7 +88,7 @@ def fft_plan(geometry: ConvGeometry) -> tuple[int, int]:
 
     As many filters as fit their rolled kernels and spectra in `KERNEL_BYTES`, then as many
     images as fit their transforms and products with those filters in `CHUNK_BYTES`; at
-    least one of each, which is the method's irreducible floor.
+    least one of each, which is the method's irreducible floor. Any number of spatial axes.
 
     Examples
     --------
@@ -98,7 +98,6 @@ def fft_plan(geometry: ConvGeometry) -> tuple[int, int]:
     >>> filters, 1 < images < 64, images * _chunk_bytes(geometry, filters, 1)[1] <= CHUNK_BYTES
     (4, True, True)
     """
-    geometry = as_2d(geometry)
     c_out_g = geometry.kernel_shape[-1] // geometry.groups
     one_filter, _ = _chunk_bytes(geometry, 1, 0)
     filters = max(1, min(c_out_g, KERNEL_BYTES // one_filter))
@@ -111,14 +110,16 @@ def workspace_bytes(geometry: ConvGeometry) -> int:
     """Bytes `fft_convolve` allocates besides its output, from shapes alone: a true upper bound.
 
     One chunk of kernels and one chunk of images (`fft_plan`), plus `OVERHEAD_BYTES`.
+    Any number of spatial axes.
 
     Examples
     --------
     >>> from convbook.arguments import conv_geometry
     >>> workspace_bytes(conv_geometry((64, 128, 128, 4), (9, 9, 4, 4), padding="same")) < 64 * 2**20
     True
+    >>> workspace_bytes(conv_geometry((8, 32, 64, 64, 2), (7, 7, 7, 2, 4), padding="same")) < 64 * 2**20
+    True
     """
-    geometry = as_2d(geometry)
     if geometry.input_shape[0] == 0:
         return OVERHEAD_BYTES
     kernels, images = _chunk_bytes(geometry, *fft_plan(geometry))
@@ -126,7 +127,7 @@ def workspace_bytes(geometry: ConvGeometry) -> int:
 
 
 def fft_convolve(args: ConvArguments) -> np.ndarray:
-    """The FFT method on validated arguments (1D or 2D); see `conv2d_fft`.
+    """The FFT method on validated arguments of 1, 2 or 3 spatial axes; see `conv2d_fft`.
 
     Parameters
     ----------
@@ -137,49 +138,53 @@ def fft_convolve(args: ConvArguments) -> np.ndarray:
     -------
     ndarray, shape args.output_shape
     """
-    output_shape = args.output_shape
-    args = as_2d(args)
     x, kernel, groups = args.x, args.kernel, args.groups
+    rank = x.ndim - 2
     batch = x.shape[0]
-    kh, kw, c_in_g, c_out = kernel.shape
+    kernel_size, (c_in_g, c_out) = kernel.shape[:rank], kernel.shape[rank:]
     c_out_g = c_out // groups
-    (sh, sw), (dh, dw) = args.strides, args.dilation_rate
+    spatial_axes = tuple(range(2, rank + 2))  # of the channels-first arrays below
     # Zeros come from the transform's own padding; any other mode pads each chunk of images itself.
     pad_chunks = args.padding_mode != "zeros"
-    (top, _), (left, _) = ((0, 0), (0, 0)) if pad_chunks else args.pads
-    _, out_rows, out_cols, _ = args.output_shape
+    befores = (0,) * rank if pad_chunks else tuple(before for before, _ in args.pads)
+    out_spatial = args.output_shape[1:-1]
     y = np.empty(args.output_shape, dtype=args.dtype)
     if batch == 0:
-        return y.reshape(output_shape)
+        return y
 
     lengths, _, _, _ = _sizes(args.geometry)
     filters, n_images = fft_plan(args.geometry)
-    # Tap (p, q) of a kernel, dilated and rolled back by the top/left padding, sits at
-    # ((p * dh - top) mod n_rows, (q * dw - left) mod n_cols) of a transform-sized array.
-    tap_rows = (np.arange(kh) * dh - top) % lengths[0]
-    tap_cols = (np.arange(kw) * dw - left) % lengths[1]
-    out_rows_kept = slice(0, (out_rows - 1) * sh + 1, sh)
-    out_cols_kept = slice(0, (out_cols - 1) * sw + 1, sw)
+    # Tap (p, q, ...) of a kernel, dilated and rolled back by the padding before the input, sits at
+    # ((p * d0 - before0) mod length0, (q * d1 - before1) mod length1, ...) of a transform-sized array.
+    taps = np.ix_(
+        *(
+            (np.arange(k) * d - before) % length
+            for k, d, before, length in zip(kernel_size, args.dilation_rate, befores, lengths, strict=True)
+        )
+    )
+    kept = tuple(slice(0, (n - 1) * s + 1, s) for n, s in zip(out_spatial, args.strides, strict=True))
     # Channels first from here on, so that every product runs over a whole spectrum.
-    x_channels_first = x.transpose(0, 3, 1, 2)
+    to_channels_first = (0, rank + 1, *range(1, rank + 1))
+    to_channels_last = (0, *range(2, rank + 2), 1)
+    x_channels_first = x.transpose(to_channels_first)
     rolled = np.empty((filters, c_in_g, *lengths), dtype=args.dtype)  # reused for every chunk of filters
     for g in range(groups):
         for o0 in range(g * c_out_g, (g + 1) * c_out_g, filters):
             o1 = min(o0 + filters, (g + 1) * c_out_g)
             chunk = rolled[: o1 - o0]
             chunk[...] = 0
-            chunk[:, :, tap_rows[:, None], tap_cols] = kernel[..., o0:o1].transpose(3, 2, 0, 1)
+            chunk[(slice(None), slice(None), *taps)] = kernel[..., o0:o1].transpose(rank + 1, rank, *range(rank))
             # (filters, c_in_g, frequencies): conjugated, which turns convolution into correlation.
-            kernel_spectrum = scipy.fft.rfft2(chunk, axes=(2, 3))
+            kernel_spectrum = scipy.fft.rfftn(chunk, axes=spatial_axes)
             np.conjugate(kernel_spectrum, out=kernel_spectrum)
             for b0 in range(0, batch, n_images):
                 b1 = min(b0 + n_images, batch)
                 if pad_chunks:
                     images = pad_input(x[b0:b1, ..., g * c_in_g : (g + 1) * c_in_g], args.pads, args.padding_mode)
-                    images = images.transpose(0, 3, 1, 2)
+                    images = images.transpose(to_channels_first)
                 else:
                     images = x_channels_first[b0:b1, g * c_in_g : (g + 1) * c_in_g]
-                image_spectrum = scipy.fft.rfft2(images, s=lengths, axes=(2, 3))
+                image_spectrum = scipy.fft.rfftn(images, s=lengths, axes=spatial_axes)
                 del images
                 # product[b, o] = sum over c of image_spectrum[b, c] * kernel_spectrum[o, c], frequency by frequency.
                 product = image_spectrum[:, None, 0] * kernel_spectrum[:, 0]
@@ -188,14 +193,14 @@ def fft_convolve(args: ConvArguments) -> np.ndarray:
                     np.multiply(image_spectrum[:, None, c], kernel_spectrum[:, c], out=term)
                     product += term
                 del term, image_spectrum
-                correlation = scipy.fft.irfft2(product, s=lengths, axes=(2, 3), overwrite_x=True)
+                correlation = scipy.fft.irfftn(product, s=lengths, axes=spatial_axes, overwrite_x=True)
                 del product
-                y[b0:b1, :, :, o0:o1] = correlation[:, :, out_rows_kept, out_cols_kept].transpose(0, 2, 3, 1)
+                y[b0:b1, ..., o0:o1] = correlation[(slice(None), slice(None), *kept)].transpose(to_channels_last)
                 del correlation
             del kernel_spectrum  # before the next chunk's spectrum is allocated
     if args.bias is not None:
         y += args.bias
-    return y.reshape(output_shape)
+    return y
 
 
 def conv2d_fft(
@@ -212,7 +217,7 @@ def conv2d_fft(
     """`conv2d` by the fast Fourier transform: ``conv2d(..., method="fft")``.
 
     Each image channel and each kernel slice is transformed with a real 2D
-    FFT (`scipy.fft.rfft2`, with SciPy's worker threads) at a length of at least
+    FFT (`scipy.fft.rfftn` over the spatial axes, with SciPy's worker threads) at a length of at least
     the padded input (`fft_size`), the spectra are multiplied --
     the kernel's conjugated, which turns convolution into correlation -- and
     summed over the input channels of each group, and one inverse transform

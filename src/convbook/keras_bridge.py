@@ -29,12 +29,12 @@ def keras_conv(
     groups: int = 1,
     activation: str | None = None,
 ) -> np.ndarray:
-    """Output of a Keras ``Conv1D``/``Conv2D`` layer built with these weights and options.
+    """Output of a Keras ``Conv1D``/``Conv2D``/``Conv3D`` layer built with these weights and options.
 
     Parameters
     ----------
-    x : array_like, shape (batch, steps, c_in) or (batch, rows, cols, c_in)
-        The rank (1D or 2D) picks ``Conv1D`` or ``Conv2D``.
+    x : array_like, shape (batch, steps, c_in), (batch, rows, cols, c_in) or (batch, depth, rows, cols, c_in)
+        The rank (1D, 2D or 3D) picks ``Conv1D``, ``Conv2D`` or ``Conv3D``.
     kernel : array_like, shape (*kernel_size, c_in // groups, c_out)
     bias : array_like, shape (c_out,), optional
         ``None`` builds the layer with ``use_bias=False``.
@@ -52,16 +52,16 @@ def keras_conv(
     Raises
     ------
     ValueError
-        If ``x`` is neither 3D nor 4D, or Keras rejects the options (it
+        If ``x`` has neither 3, 4 nor 5 axes, or Keras rejects the options (it
         refuses strides > 1 together with dilation > 1).
     """
     import keras
 
     x = as_real_array(x, "x")
     kernel = as_real_array(kernel, "kernel")
-    layers = {3: keras.layers.Conv1D, 4: keras.layers.Conv2D}
+    layers = {3: keras.layers.Conv1D, 4: keras.layers.Conv2D, 5: keras.layers.Conv3D}
     if x.ndim not in layers:
-        raise ValueError(f"x must have 3 axes (Conv1D) or 4 axes (Conv2D); got shape {x.shape}")
+        raise ValueError(f"x must have 3 axes (Conv1D), 4 axes (Conv2D) or 5 axes (Conv3D); got shape {x.shape}")
     if kernel.ndim != x.ndim:
         raise ValueError(f"kernel must have {x.ndim} axes, as many as x; got shape {kernel.shape}")
     layer = layers[x.ndim](

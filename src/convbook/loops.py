@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 from .arguments import pad_input, prepare_conv
 from .shapes import Padding
 
-__all__ = ["conv1d_loop", "conv2d_loop"]
+__all__ = ["conv1d_loop", "conv2d_loop", "conv3d_loop"]
 
 
 def conv1d_loop(
@@ -197,4 +197,102 @@ def conv2d_loop(
                                 col = j * stride_cols + q * dilation_cols
                                 total += x_padded[b, row, col, channel] * args.kernel[p, q, c, o]
                     y[b, i, j, o] = total
+    return y
+
+
+def conv3d_loop(
+    x: ArrayLike,
+    kernel: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    strides: int | Sequence[int] = 1,
+    padding: Padding = "valid",
+    dilation_rate: int | Sequence[int] = 1,
+    groups: int = 1,
+    padding_mode: str = "zeros",
+) -> np.ndarray:
+    """3D convolution (cross-correlation) written as explicit loops.
+
+    ``y[b, t, i, j, o] = bias[o] + sum over c, r, p, q of
+    x_padded[b, t * sd + r * dd, i * sh + p * dh, j * sw + q * dw, g * c_in_g + c] * kernel[r, p, q, c, o]``,
+    where ``g = o // (c_out // groups)`` is the output channel's group and
+    ``c_in_g = c_in // groups``: `conv2d_loop` with one more index.
+
+    Parameters
+    ----------
+    x : array_like, shape (batch, depth, rows, cols, c_in)
+        Input volumes (or clips of video frames), channels last.
+    kernel : array_like, shape (kd, kh, kw, c_in // groups, c_out)
+        Weights in Keras' ``Conv3D.get_weights()[0]`` layout.
+    bias : array_like, shape (c_out,), optional
+        Added to every output position of channel ``o``.
+    strides : int or (int, int, int), default 1
+        Step between neighbouring windows, ``(sd, sh, sw)``.
+    padding : {"valid", "same", "full"}, int or per-axis amounts, default "valid"
+        See `convbook.shapes.conv_padding`.
+    dilation_rate : int or (int, int, int), default 1
+        Spacing between kernel taps, ``(dd, dh, dw)``.
+    groups : int, default 1
+        Input and output channels are split into this many groups; each
+        output channel sees only the input channels of its own group.
+    padding_mode : {"zeros", "reflect", "replicate", "circular"}, default "zeros"
+        What the padded positions hold; see `convbook.conv2d`.
+
+    Returns
+    -------
+    ndarray, shape (batch, out_depth, out_rows, out_cols, c_out)
+        The output size is given by `convbook.shapes.conv_output_shape`; the dtype by
+        `convbook.arguments.computation_dtype`, as for every function of the library.
+
+    See Also
+    --------
+    convbook.conv3d : the same result, vectorized.
+
+    Examples
+    --------
+    >>> x = np.arange(27.0).reshape(1, 3, 3, 3, 1)
+    >>> conv3d_loop(x, np.ones((2, 2, 2, 1, 1)))[0, :, :, :, 0]
+    array([[[ 52.,  60.],
+            [ 76.,  84.]],
+    <BLANKLINE>
+           [[124., 132.],
+            [148., 156.]]])
+    """
+    args = prepare_conv(
+        x,
+        kernel,
+        bias,
+        strides,
+        padding,
+        dilation_rate,
+        groups,
+        rank=3,
+        function="conv3d_loop",
+        padding_mode=padding_mode,
+    )
+    x_padded = pad_input(args.x, args.pads, args.padding_mode)
+    stride_depth, stride_rows, stride_cols = args.strides
+    dilation_depth, dilation_rows, dilation_cols = args.dilation_rate
+    kernel_depth, kernel_rows, kernel_cols, c_in_per_group, c_out = args.kernel.shape
+    c_out_per_group = c_out // args.groups
+    batch, out_depth, out_rows, out_cols, _ = args.output_shape
+
+    y = np.zeros(args.output_shape, dtype=args.dtype)
+    for b in range(batch):
+        for t in range(out_depth):
+            for i in range(out_rows):
+                for j in range(out_cols):
+                    for o in range(c_out):
+                        group = o // c_out_per_group
+                        total = 0.0 if args.bias is None else args.bias[o]
+                        for c in range(c_in_per_group):
+                            channel = group * c_in_per_group + c
+                            for r in range(kernel_depth):
+                                for p in range(kernel_rows):
+                                    for q in range(kernel_cols):
+                                        plane = t * stride_depth + r * dilation_depth
+                                        row = i * stride_rows + p * dilation_rows
+                                        col = j * stride_cols + q * dilation_cols
+                                        total += x_padded[b, plane, row, col, channel] * args.kernel[r, p, q, c, o]
+                        y[b, t, i, j, o] = total
     return y

@@ -59,7 +59,7 @@ def windows(args: ConvArguments) -> np.ndarray:
 
 
 def einsum_convolve(args: ConvArguments) -> np.ndarray:
-    """``conv2d(..., method="einsum")`` on validated 1D or 2D arguments: every window contracted in one einsum.
+    """``conv2d(..., method="einsum")`` on validated 1D, 2D or 3D arguments: every window contracted in one einsum.
 
     Parameters
     ----------
@@ -113,21 +113,23 @@ def im2col(
 
     Parameters
     ----------
-    x : array_like, shape (batch, rows, cols, c_in) or (batch, steps, c_in)
-        Input, channels last; 1D or 2D.
+    x : array_like, shape (batch, rows, cols, c_in), (batch, steps, c_in) or (batch, depth, rows, cols, c_in)
+        Input, channels last; 1D, 2D or 3D.
     kernel_size : int or tuple of int
-        Taps per spatial axis, ``(kh, kw)`` or ``(k,)``.
+        Taps per spatial axis, ``(kh, kw)``, ``(k,)`` or ``(kd, kh, kw)``.
     strides, padding, dilation_rate, padding_mode
-        As in `convbook.conv2d` (or `convbook.conv1d` for 1D input).
+        As in `convbook.conv2d` (or `convbook.conv1d`, `convbook.conv3d` for 1D, 3D input).
 
     Returns
     -------
-    ndarray, shape (batch * out_rows * out_cols, kh * kw * c_in)
+    ndarray, shape (batch * prod(out_spatial), prod(kernel_size) * c_in)
+        In 2D, ``(batch * out_rows * out_cols, kh * kw * c_in)``.
         Row ``r`` is the window of output position ``r`` (batch-major, then
         row-major over positions), flattened tap by tap with the channels
         innermost -- the order of ``kernel.reshape(-1, c_out)``, so that
         ``im2col(x, ...) @ kernel.reshape(-1, c_out)`` is the convolution.
-        Unlike `windows`, this is a copy, about ``kh * kw`` times the input.
+        Unlike `windows`, this is a copy, about ``prod(kernel_size) / prod(strides)``
+        times the input.
 
     Examples
     --------
@@ -140,9 +142,10 @@ def im2col(
     """
     x = as_real_array(x, "x")
     rank = x.ndim - 2
-    if rank not in (1, 2):
+    if rank not in (1, 2, 3):
         raise ValueError(
-            f"x must have 3 axes (batch, steps, channels) or 4 (batch, rows, cols, channels); got shape {x.shape}"
+            "x must have 3 axes (batch, steps, channels), 4 (batch, rows, cols, channels) "
+            f"or 5 (batch, depth, rows, cols, channels); got shape {x.shape}"
         )
     taps = normalize_tuple(kernel_size, rank, "kernel_size")
     kernel = np.broadcast_to(np.zeros(1, dtype=np.result_type(x.dtype, np.float32)), (*taps, x.shape[-1], 1))

@@ -26,6 +26,10 @@ Every public function is importable from here (``convbook.conv2d_backward``) and
 ``pooling``, ``depthwise``, ``normalization``, ``keras_bridge``
     Max, average and global average pooling; depthwise and separable convolutions; batch
     normalization and its folding into a convolution (chapter 11); the Keras layer for a call.
+``network``
+    A whole network in NumPy (chapter 14): `relu`, `dense` and `softmax_cross_entropy` with their
+    gradients, and layer objects chained by ``convbook.network.Sequential`` with forward, backward
+    and a plain SGD step. Its layers are reached through the module: ``convbook.network.Conv2D``.
 ``counting``
     Parameters, activations and FLOPs per layer of a whole network, from layer specifications or
     a Keras model, and its receptive field (chapter 12). Imported as a module: ``convbook.counting.count``.
@@ -44,7 +48,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import counting, shapes
+from . import counting, network, shapes
 from .arguments import PADDING_MODES, ConvGeometry, computation_dtype, conv_geometry, pad_input, prepare_conv
 from .backward import ConvGradients, conv1d_backward, conv2d_backward, conv3d_backward, input_gradient
 from .conv import choose_method, conv1d, conv2d, conv3d
@@ -55,6 +59,16 @@ from .fft import conv2d_fft, fft_plan, fft_size
 from .keras_bridge import keras_conv
 from .locally_connected import locally_connected2d
 from .loops import conv1d_loop, conv2d_loop, conv3d_loop
+from .network import (
+    DenseGradients,
+    dense,
+    dense_backward,
+    relu,
+    relu_backward,
+    softmax,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
 from .normalization import (
     BatchNormGradients,
     batch_norm,
@@ -63,7 +77,16 @@ from .normalization import (
     fold_batch_norm,
     moving_statistics,
 )
-from .pooling import average_pool2d, average_pool2d_loop, global_average_pool, max_pool2d, max_pool2d_loop
+from .pooling import (
+    average_pool2d,
+    average_pool2d_backward,
+    average_pool2d_loop,
+    global_average_pool,
+    global_average_pool_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_pool2d_loop,
+)
 from .transposed import (
     conv1d_transpose,
     conv2d_transpose,
@@ -102,10 +125,12 @@ _LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names
 
 __all__ = [
     "BatchNormGradients",
+    "DenseGradients",
     "PADDING_MODES",
     "ConvGeometry",
     "ConvGradients",
     "average_pool2d",
+    "average_pool2d_backward",
     "batch_norm",
     "batch_norm_backward",
     "batch_norm_statistics",
@@ -133,6 +158,8 @@ __all__ = [
     "conv_flops",
     "counting",
     "conv_geometry",
+    "dense",
+    "dense_backward",
     "depthwise_conv2d",
     "direct_seconds",
     "fastest_method",
@@ -142,6 +169,7 @@ __all__ = [
     "fft_size",
     "fold_batch_norm",
     "global_average_pool",
+    "global_average_pool_backward",
     "im2col",
     "im2col_bytes",
     "input_gradient",
@@ -149,12 +177,19 @@ __all__ = [
     "keras_conv",
     "locally_connected2d",
     "max_pool2d",
+    "max_pool2d_backward",
     "max_pool2d_loop",
     "moving_statistics",
+    "network",
     "pad_input",
     "prepare_conv",
+    "relu",
+    "relu_backward",
     "separable_conv2d",
     "shapes",
+    "softmax",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_backward",
     "tile_plan",
     "windows",
     "workspace_bytes",

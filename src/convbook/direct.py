@@ -14,7 +14,8 @@ many bytes a call allocates besides its output; `tile_plan` shrinks tiles until 
 (``conv3d(..., method="direct")``) run as 2D ones too: for each output depth, the ``kd`` input depth
 slices its windows read are stacked along the channels, and chunks of (image, output depth) pairs are
 the batch of the 2D engine, with the kernel's depth taps as input channels. The stacked slices of one
-chunk count in the workspace, which stays within `WORKSPACE_BYTES` in the same way.
+chunk count in the workspace, which does not grow with the batch or the depth; its floor is one
+(image, output depth) pair's ``kd`` whole slices, which for very large slices exceeds `WORKSPACE_BYTES`.
 """
 
 from __future__ import annotations
@@ -220,7 +221,8 @@ def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positio
     The input patch of one tile, the tile's im2col block or sums, NumPy's ufunc buffers
     (`numpy.getbufsize` elements per operand) and `OVERHEAD_BYTES` of Python bookkeeping;
     the kernel is used in place, never copied. At most `WORKSPACE_BYTES`, unless a single
-    output position's buffers are larger (a kernel whose window holds more than the budget).
+    output position's buffers are larger (a kernel whose window holds more than the budget);
+    in 3D, unless one (image, output depth) pair's ``kd`` stacked slices are larger.
     Converting the inputs to the computation dtype (`convbook.arguments.computation_dtype`),
     and a kernel that is not C-ordered to a C-ordered copy, is not counted. In 3D, the
     stacked depth slices of one chunk of (image, output depth) pairs, the kernel rearranged

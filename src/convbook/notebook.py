@@ -10,16 +10,19 @@ Nothing about TensorFlow's behaviour or speed changes.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import inspect
 import logging
 import os
 import sys
-from collections.abc import Iterator
+import textwrap
+from collections.abc import Callable, Iterator
 from types import ModuleType
 
 import numpy as np
 
-__all__ = ["quiet_stderr", "setup_notebook"]
+__all__ = ["code_without_docstrings", "quiet_stderr", "setup_notebook"]
 
 
 @contextlib.contextmanager
@@ -35,6 +38,53 @@ def quiet_stderr() -> Iterator[None]:
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def code_without_docstrings(obj: type | Callable[..., object]) -> str:
+    """The source of a function or class as it runs, with its docstrings left out.
+
+    A chapter that shows the code it runs prints this rather than a slice of the source: the
+    signature, every statement and comment stay; the docstrings of the object and of everything
+    defined inside it (a class's methods) go, because the chapter's prose says what they say.
+
+    Parameters
+    ----------
+    obj : function or class
+        Anything ``inspect.getsource`` accepts that is defined in a file.
+
+    Returns
+    -------
+    str
+        The dedented source lines without the docstring lines, joined by newlines.
+
+    Examples
+    --------
+    >>> from convbook.shapes import output_size
+    >>> code = code_without_docstrings(output_size)
+    >>> code.startswith("def output_size(")
+    True
+    >>> "Parameters" in code
+    False
+    """
+    if not (inspect.isclass(obj) or inspect.isfunction(obj) or inspect.ismethod(obj)):
+        raise TypeError(f"obj must be a function or a class, got {type(obj).__name__}")
+    source = textwrap.dedent(inspect.getsource(obj))
+    lines = source.splitlines()
+    docstring_lines: set[int] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                end = first.end_lineno or first.lineno
+                docstring_lines.update(range(first.lineno, end + 1))
+                if end < len(lines) and not lines[end].strip():  # the blank line after a docstring
+                    docstring_lines.add(end + 1)
+    kept = [line for number, line in enumerate(lines, start=1) if number not in docstring_lines]
+    return "\n".join(kept)
 
 
 def setup_notebook(seed: int = 0, precision: int = 4, *, deterministic: bool = False) -> ModuleType:

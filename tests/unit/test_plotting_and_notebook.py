@@ -1,4 +1,4 @@
-"""convbook.plotting figures and convbook.notebook.quiet_stderr (setup_notebook, which imports Keras: tests/parity)."""
+"""convbook.plotting figures and convbook.notebook's Keras-free helpers (setup_notebook imports Keras: tests/parity)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from convbook.notebook import quiet_stderr
+from convbook.notebook import code_without_docstrings, quiet_stderr
 from convbook.plotting import plot_kernels, plot_maps
 
 
@@ -60,3 +60,38 @@ def test_quiet_stderr_silences_file_descriptor_2(capfd):
         os.write(2, b"hidden\n")
     os.write(2, b"shown\n")
     assert capfd.readouterr().err == "shown\n"
+
+
+def _documented(x):
+    """One line.
+
+    More lines.
+    """
+
+    # a comment that stays
+    return x + 1  # so does this one
+
+
+class _Documented:
+    """A class."""
+
+    def method(self):
+        """A method."""
+        return '"""not a docstring"""'
+
+
+def test_code_without_docstrings_keeps_code_and_comments():
+    assert code_without_docstrings(_documented) == (
+        "def _documented(x):\n    # a comment that stays\n    return x + 1  # so does this one"
+    )
+    assert code_without_docstrings(_Documented) == (
+        'class _Documented:\n    def method(self):\n        return \'"""not a docstring"""\''
+    )
+    namespace: dict[str, object] = {}
+    exec(code_without_docstrings(_documented), namespace)
+    assert namespace["_documented"](1) == 2
+
+
+def test_code_without_docstrings_names_its_argument():
+    with pytest.raises(TypeError, match="obj must be a function or a class"):
+        code_without_docstrings(3)

@@ -8,19 +8,20 @@ the gradient with respect to their input and to their weights. `Sequential` chai
 backward passes in reverse order and takes one SGD step, ``w -= learning_rate * dL/dw``.
 
 Each layer keeps its weights in Keras' ``get_weights()`` order (`Layer.weight_names`), so a network
-can be given the weights of a Keras model of the same layers; the code that reads a Keras model lives
-with Keras, never here. This module is written to be read: it is for teaching, not for speed.
+can be given the weights of a Keras model of the same layers; `from_keras` builds the network of a Keras
+``Sequential`` model from its layers' configurations and weights, without importing Keras. This module
+is written to be read: it is for teaching, not for speed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .arguments import as_real_array, in_computation_dtype
+from .arguments import as_real_array, in_computation_dtype, prepare_conv
 from .backward import conv2d_backward
 from .conv import conv2d
 from .normalization import EPSILON, MOMENTUM, batch_norm, batch_norm_backward, batch_norm_statistics, moving_statistics
@@ -39,6 +40,7 @@ __all__ = [
     "Sequential",
     "dense",
     "dense_backward",
+    "from_keras",
     "relu",
     "relu_backward",
     "softmax",
@@ -293,63 +295,181 @@ def softmax_cross_entropy_backward(logits: ArrayLike, labels: ArrayLike) -> np.n
 # Layers
 
 
+def _floating(value: object, name: str, ndim: int, layout: str) -> np.ndarray:
+    """A copy of ``value`` as a floating-point array of ``ndim`` axes; integers become float64."""
+    array = as_real_array(value, name)
+    if array.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, {layout}; got shape {array.shape}")
+    (array,) = in_computation_dtype(array)
+    return np.array(array)  # a copy: SGD changes it in place
+
+
 class Layer:
     """A layer: `forward` remembers what `backward` needs; `backward` fills `gradients`.
 
     ``weight_names`` lists the layer's arrays in Keras' ``get_weights()`` order; ``trainable`` those
     that SGD changes (the others, like batch norm's moving averages, change in the forward pass).
+    A subclass's `forward` stores its input as ``self.x``; its `backward` reads it back with
+    `forward_input`, which fails clearly if `forward` has not run.
+
+    Attributes
+    ----------
+    x : ndarray or None
+        The input of the last `forward`, ``None`` before the first.
+    gradients : dict of str to ndarray
+        ``dL/dw`` for each name in ``trainable``, filled by `backward`.
     """
 
     weight_names: tuple[str, ...] = ()
     trainable: tuple[str, ...] = ()
 
     def __init__(self) -> None:
+        self.x: np.ndarray | None = None
         self.gradients: dict[str, np.ndarray] = {}
 
     def weights(self) -> list[np.ndarray]:
-        """The layer's arrays, in Keras' ``get_weights()`` order."""
+        """The layer's arrays (not copies), in Keras' ``get_weights()`` order."""
         return [getattr(self, name) for name in self.weight_names]
 
+    def forward_input(self) -> np.ndarray:
+        """The input of the last `forward`; a `RuntimeError` if there was none."""
+        if self.x is None:
+            raise RuntimeError(f"{type(self).__name__}.backward needs the input of a forward pass: call forward first")
+        return self.x
+
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """The layer's output for a batch ``x``; ``training`` matters only to batch norm.
+
+        Parameters
+        ----------
+        x : ndarray
+            A batch, shape ``(batch, ...)``.
+        training : bool
+            Batch statistics (True) or moving ones (False) in batch norm.
+
+        Returns
+        -------
+        ndarray
+            The output batch.
+        """
         raise NotImplementedError
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``dL/dx`` from ``dL/dy`` for the last `forward`'s ``y``, filling `gradients` on the way.
+
+        Parameters
+        ----------
+        grad_output : ndarray
+            ``dL/dy``, the shape of the last `forward`'s output.
+
+        Returns
+        -------
+        ndarray
+            ``dL/dx``, the shape of the last `forward`'s input.
+
+        Raises
+        ------
+        RuntimeError
+            If `forward` has not run.
+        """
         raise NotImplementedError
 
 
 class Conv2D(Layer):
-    """`convbook.conv2d` as a layer; ``bias=None`` for a convolution without bias (before batch norm)."""
+    """`convbook.conv2d` as a layer (Keras ``Conv2D`` without activation).
 
-    def __init__(self, kernel: ArrayLike, bias: ArrayLike | None = None, *, strides=1, padding="valid") -> None:
+    Parameters
+    ----------
+    kernel : array_like, shape (kh, kw, c_in, c_out)
+    bias : array_like of shape (c_out,), or None
+        ``None`` for a convolution without bias, as before batch norm.
+    strides : int or pair of int
+    padding : {"valid", "same"}
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument, as `convbook.conv2d` does, when a weight or option is not valid.
+    """
+
+    def __init__(
+        self,
+        kernel: ArrayLike,
+        bias: ArrayLike | None = None,
+        *,
+        strides: int | Sequence[int] = 1,
+        padding: str = "valid",
+    ) -> None:
         super().__init__()
-        self.kernel = np.array(as_real_array(kernel, "kernel"))
-        self.bias = None if bias is None else np.array(as_real_array(bias, "bias"))
+        self.kernel = _floating(kernel, "kernel", 4, "(kh, kw, c_in, c_out)")
+        self.bias = None if bias is None else _floating(bias, "bias", 1, "(c_out,)")
+        # conv2d's own checks, on the smallest input the kernel fits: bias length, strides, padding.
+        prepare_conv(np.zeros((1, *self.kernel.shape[:3])), self.kernel, self.bias, strides, padding, 1, 1, 2, "Conv2D")
         self.weight_names = self.trainable = ("kernel",) if bias is None else ("kernel", "bias")
         self.strides, self.padding = strides, padding
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``conv2d(x, kernel, bias)``, (batch, rows, cols, c_in) to (batch, out_rows, out_cols, c_out)."""
         self.x = x
         return conv2d(x, self.kernel, self.bias, strides=self.strides, padding=self.padding)
 
-    def backward(self, grad_output):
-        grads = conv2d_backward(self.x, self.kernel, grad_output, strides=self.strides, padding=self.padding)
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``dL/dx`` by `convbook.conv2d_backward`; ``dL/dkernel`` and ``dL/dbias`` go to `gradients`."""
+        x = self.forward_input()
+        grads = conv2d_backward(x, self.kernel, grad_output, strides=self.strides, padding=self.padding)
         self.gradients = {"kernel": grads.dkernel, "bias": grads.dbias}
         return grads.dx
 
 
 class BatchNorm(Layer):
-    """Batch normalization (Keras ``BatchNormalization``): batch statistics in training, moving ones after."""
+    """Batch normalization (Keras ``BatchNormalization``): batch statistics in training, moving ones after.
+
+    Parameters
+    ----------
+    gamma, beta, moving_mean, moving_variance : array_like, shape (channels,)
+        Keras' four arrays, in its ``get_weights()`` order.
+    epsilon : float
+        Added to the variance, > 0.
+    momentum : float
+        Of the moving averages, in [0, 1]: ``moving = momentum * moving + (1 - momentum) * batch``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument, if an array is not 1-D and real, the four differ in length, or
+        ``epsilon`` or ``momentum`` is out of range.
+    """
 
     weight_names = ("gamma", "beta", "moving_mean", "moving_variance")
     trainable = ("gamma", "beta")
 
-    def __init__(self, gamma, beta, moving_mean, moving_variance, *, epsilon=EPSILON, momentum=MOMENTUM) -> None:
+    def __init__(
+        self,
+        gamma: ArrayLike,
+        beta: ArrayLike,
+        moving_mean: ArrayLike,
+        moving_variance: ArrayLike,
+        *,
+        epsilon: float = EPSILON,
+        momentum: float = MOMENTUM,
+    ) -> None:
         super().__init__()
-        self.gamma, self.beta = np.array(gamma), np.array(beta)
-        self.moving_mean, self.moving_variance = np.array(moving_mean), np.array(moving_variance)
+        arrays = (gamma, beta, moving_mean, moving_variance)
+        for name, value in zip(self.weight_names, arrays, strict=True):
+            setattr(self, name, _floating(value, name, 1, "(channels,)"))
+        if len({weight.shape for weight in self.weights()}) > 1:
+            pairs = zip(self.weight_names, self.weights(), strict=True)
+            shapes_ = ", ".join(f"{name} {weight.shape}" for name, weight in pairs)
+            raise ValueError(f"gamma, beta, moving_mean and moving_variance must have one shape; got {shapes_}")
+        if not epsilon > 0:
+            raise ValueError(f"epsilon must be > 0; got {epsilon}")
+        if not 0 <= momentum <= 1:
+            raise ValueError(f"momentum must be in [0, 1]; got {momentum}")
         self.epsilon, self.momentum = epsilon, momentum
+        self.training = False
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Normalized ``x``, shape kept; in training the batch's statistics also move the moving averages."""
         self.x, self.training = x, training
         if not training:
             mean, variance = self.moving_mean, self.moving_variance
@@ -360,81 +480,112 @@ class BatchNorm(Layer):
         )
         return batch_norm(x, self.gamma, self.beta, epsilon=self.epsilon)  # the batch's own statistics
 
-    def backward(self, grad_output):
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``dL/dx`` by `convbook.batch_norm_backward`; ``dL/dgamma`` and ``dL/dbeta`` go to `gradients`."""
+        x = self.forward_input()
         if self.training:  # the batch statistics depend on x too
-            grads = batch_norm_backward(self.x, self.gamma, grad_output, epsilon=self.epsilon)
+            grads = batch_norm_backward(x, self.gamma, grad_output, epsilon=self.epsilon)
         else:
             mean, variance = self.moving_mean, self.moving_variance
-            grads = batch_norm_backward(
-                self.x, self.gamma, grad_output, mean=mean, variance=variance, epsilon=self.epsilon
-            )
+            grads = batch_norm_backward(x, self.gamma, grad_output, mean=mean, variance=variance, epsilon=self.epsilon)
         self.gradients = {"gamma": grads.dgamma, "beta": grads.dbeta}
         return grads.dx
 
 
 class ReLU(Layer):
-    """`relu` as a layer."""
+    """`relu` as a layer; any shape."""
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``max(x, 0)``, shape kept."""
         self.x = x
         return relu(x)
 
-    def backward(self, grad_output):
-        return relu_backward(self.x, grad_output)
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``grad_output`` where the input was > 0, else 0 (`relu_backward`)."""
+        return relu_backward(self.forward_input(), grad_output)
 
 
 class MaxPool2D(Layer):
-    """`convbook.max_pool2d` as a layer."""
+    """`convbook.max_pool2d` as a layer (Keras ``MaxPooling2D``).
 
-    def __init__(self, pool_size=2, strides=None, padding="valid") -> None:
+    Parameters
+    ----------
+    pool_size : int or pair of int
+    strides : int or pair of int, or None
+        ``None`` for ``pool_size``.
+    padding : {"valid", "same"}
+    """
+
+    def __init__(
+        self,
+        pool_size: int | Sequence[int] = 2,
+        strides: int | Sequence[int] | None = None,
+        padding: str = "valid",
+    ) -> None:
         super().__init__()
         self.pool_size, self.strides, self.padding = pool_size, strides, padding
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Each window's maximum, (batch, rows, cols, channels) to (batch, out_rows, out_cols, channels)."""
         self.x = x
         return max_pool2d(x, self.pool_size, self.strides, self.padding)
 
-    def backward(self, grad_output):
-        return max_pool2d_backward(self.x, grad_output, self.pool_size, self.strides, self.padding)
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """Each window's gradient to its first maximum (`convbook.max_pool2d_backward`)."""
+        return max_pool2d_backward(self.forward_input(), grad_output, self.pool_size, self.strides, self.padding)
 
 
 class GlobalAveragePool(Layer):
     """`convbook.global_average_pool` as a layer: (batch, rows, cols, channels) to (batch, channels)."""
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """Each channel's mean over rows and columns."""
         self.x = x
         return global_average_pool(x)
 
-    def backward(self, grad_output):
-        return global_average_pool_backward(self.x, grad_output)
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """Each ``dL/dy`` spread evenly over its channel's rows * cols positions."""
+        return global_average_pool_backward(self.forward_input(), grad_output)
 
 
 class Flatten(Layer):
     """One row per example, in C order (rows, then columns, then channels), as Keras' ``Flatten``."""
 
-    def forward(self, x, training=False):
-        self.x_shape = x.shape
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """(batch, ...) to (batch, product of the rest)."""
+        self.x = x
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, grad_output):
-        return grad_output.reshape(self.x_shape)
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``grad_output`` reshaped to the input's shape."""
+        return grad_output.reshape(self.forward_input().shape)
 
 
 class Dense(Layer):
-    """`dense` as a layer, without activation: the logits of a classifier."""
+    """`dense` as a layer, without activation: for example the logits of a classifier.
 
-    weight_names = trainable = ("kernel", "bias")
+    Parameters
+    ----------
+    kernel : array_like, shape (features, units)
+    bias : array_like of shape (units,), or None
+    """
 
-    def __init__(self, kernel: ArrayLike, bias: ArrayLike) -> None:
+    def __init__(self, kernel: ArrayLike, bias: ArrayLike | None = None) -> None:
         super().__init__()
-        self.kernel, self.bias = np.array(kernel), np.array(bias)
+        self.kernel = _floating(kernel, "kernel", 2, "(features, units)")
+        self.bias = None if bias is None else _floating(bias, "bias", 1, "(units,)")
+        if self.bias is not None and self.bias.shape != self.kernel.shape[1:]:
+            raise ValueError(f"bias must have shape ({self.kernel.shape[1]},), one per unit; got {self.bias.shape}")
+        self.weight_names = self.trainable = ("kernel",) if bias is None else ("kernel", "bias")
 
-    def forward(self, x, training=False):
+    def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
+        """``x @ kernel + bias``, (batch, features) to (batch, units)."""
         self.x = x
         return dense(x, self.kernel, self.bias)
 
-    def backward(self, grad_output):
-        grads = dense_backward(self.x, self.kernel, grad_output)
+    def backward(self, grad_output: np.ndarray) -> np.ndarray:
+        """``dL/dx`` by `dense_backward`; ``dL/dkernel`` and ``dL/dbias`` go to `gradients`."""
+        grads = dense_backward(self.forward_input(), self.kernel, grad_output)
         self.gradients = {"kernel": grads.dkernel, "bias": grads.dbias}
         return grads.dx
 
@@ -445,6 +596,11 @@ class Sequential:
     Parameters
     ----------
     layers : sequence of Layer
+
+    Raises
+    ------
+    TypeError
+        If an element of ``layers`` is not a `Layer`.
 
     Examples
     --------
@@ -459,29 +615,47 @@ class Sequential:
     """
 
     def __init__(self, layers: Sequence[Layer]) -> None:
+        for index, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(f"layers[{index}] must be a convbook.network.Layer; got {type(layer).__name__}")
         self.layers = list(layers)
 
     def forward(self, x: ArrayLike, training: bool = False) -> np.ndarray:
-        """The logits for a batch ``x``; ``training`` selects batch statistics in batch norm."""
+        """The logits, shape (batch, classes), for a batch ``x``; ``training`` selects batch statistics."""
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
 
     def backward(self, grad_logits: np.ndarray) -> None:
-        """From ``dL/dlogits`` down through every layer, each keeping its weights' gradients."""
+        """From ``dL/dlogits``, shape (batch, classes), down through every layer, each keeping its gradients."""
         grad = grad_logits
         for layer in reversed(self.layers):
             grad = layer.backward(grad)
 
     def step(self, learning_rate: float) -> None:
-        """Plain SGD on every trainable weight: ``w -= learning_rate * dL/dw``."""
+        """Plain SGD on every trainable weight, in place: ``w -= learning_rate * dL/dw``.
+
+        Raises
+        ------
+        RuntimeError
+            If a trainable layer has no gradients yet (`backward` has not run).
+        """
         for layer in self.layers:
+            if layer.trainable and not layer.gradients:
+                raise RuntimeError(f"{type(layer).__name__} has no gradients to step with: call backward first")
             for name in layer.trainable:
                 weight = getattr(layer, name)
                 weight -= weight.dtype.type(learning_rate) * layer.gradients[name]
 
     def train_step(self, x: ArrayLike, labels: ArrayLike, learning_rate: float) -> np.floating:
-        """Forward in training mode, the loss, backward and one SGD step; returns the loss before the step."""
+        """Forward in training mode, the loss, backward and one SGD step; returns the loss before the step.
+
+        Parameters
+        ----------
+        x : array_like, shape (batch, ...)
+        labels : array_like of int, shape (batch,)
+        learning_rate : float
+        """
         logits = self.forward(x, training=True)
         loss = softmax_cross_entropy(logits, labels)
         self.backward(softmax_cross_entropy_backward(logits, labels))
@@ -489,5 +663,94 @@ class Sequential:
         return loss
 
     def get_weights(self) -> list[np.ndarray]:
-        """Every layer's arrays in Keras' ``get_weights()`` order."""
-        return [weight for layer in self.layers for weight in layer.weights()]
+        """Copies of every layer's arrays, in Keras' ``get_weights()`` order (changing them changes nothing)."""
+        return [weight.copy() for layer in self.layers for weight in layer.weights()]
+
+
+# ----------------------------------------------------------------------------------------------------
+# From a Keras model
+
+
+def _activation_layers(config: dict[str, Any], layer_name: str) -> list[Layer]:
+    activation = config.get("activation", "linear")
+    if activation in (None, "linear"):
+        return []
+    if activation == "relu":
+        return [ReLU()]
+    raise ValueError(f"layer {layer_name!r}: activation {activation!r} is not supported; only 'relu' or none")
+
+
+def _layers_from_keras(layer: Any) -> list[Layer]:
+    """The `Layer` objects that compute what one Keras layer computes, with copies of its weights."""
+    kind, name, config = type(layer).__name__, layer.name, layer.get_config()
+    weights = iter(layer.get_weights())
+    if config.get("data_format", "channels_last") != "channels_last":
+        raise ValueError(f"layer {name!r} ({kind}): only channels_last is supported; got {config['data_format']!r}")
+    if kind == "Conv2D":
+        if tuple(config["dilation_rate"]) != (1, 1) or config.get("groups", 1) != 1:
+            raise ValueError(f"layer {name!r} (Conv2D): only dilation_rate 1 and groups 1 are supported")
+        kernel, bias = next(weights), next(weights) if config["use_bias"] else None
+        conv = Conv2D(kernel, bias, strides=tuple(config["strides"]), padding=config["padding"])
+        return [conv, *_activation_layers(config, name)]
+    if kind == "BatchNormalization":
+        if config["axis"] not in (-1, [-1], (-1,), 3, [3], (3,)) or not (config["center"] and config["scale"]):
+            raise ValueError(f"layer {name!r} (BatchNormalization): only axis -1 with center and scale is supported")
+        return [BatchNorm(*weights, epsilon=config["epsilon"], momentum=config["momentum"])]
+    if kind == "Dense":
+        kernel, bias = next(weights), next(weights) if config["use_bias"] else None
+        return [Dense(kernel, bias), *_activation_layers(config, name)]
+    if kind == "ReLU":
+        if config.get("max_value") is not None or config.get("negative_slope") or config.get("threshold"):
+            raise ValueError(f"layer {name!r} (ReLU): max_value, negative_slope and threshold are not supported")
+        return [ReLU()]
+    if kind == "Activation":
+        return _activation_layers(config, name)
+    if kind == "MaxPooling2D":
+        strides = config.get("strides")
+        return [MaxPool2D(tuple(config["pool_size"]), None if strides is None else tuple(strides), config["padding"])]
+    if kind == "GlobalAveragePooling2D" and not config.get("keepdims", False):
+        return [GlobalAveragePool()]
+    if kind == "Flatten":
+        return [Flatten()]
+    raise ValueError(
+        f"layer {name!r} is a {kind}, which from_keras does not convert; it converts Conv2D, BatchNormalization, "
+        "ReLU, Activation('relu'), MaxPooling2D, GlobalAveragePooling2D (keepdims=False), Flatten and Dense"
+    )
+
+
+def from_keras(model: Any) -> Sequential:
+    """The `Sequential` network that computes what a Keras ``Sequential`` model computes, with its weights.
+
+    Reads each Keras layer's class name, ``get_config()`` and ``get_weights()`` (copies): this module
+    never imports Keras. An activation inside a ``Conv2D`` or ``Dense`` becomes a separate `ReLU`.
+
+    Parameters
+    ----------
+    model : keras.Sequential
+        Built (its weights exist), channels-last, of the layers listed under Raises.
+
+    Returns
+    -------
+    Sequential
+
+    Raises
+    ------
+    ValueError
+        Naming the layer, for a layer other than ``Conv2D`` (dilation 1, groups 1), ``BatchNormalization``
+        (last axis), ``ReLU``, ``Activation("relu")``, ``MaxPooling2D``, ``GlobalAveragePooling2D``,
+        ``Flatten`` and ``Dense``, or an activation other than ReLU or none.
+    TypeError
+        If ``model`` has no ``layers``.
+
+    Examples
+    --------
+    With Keras, which this module never imports (chapter 14 and the parity tests run it)::
+
+        model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, activation="relu"),
+                                  keras.layers.Flatten(), keras.layers.Dense(10)])
+        net = from_keras(model)  # layers Conv2D, ReLU, Flatten, Dense; net.forward(x) equals model(x)
+    """
+    layers = getattr(model, "layers", None)
+    if layers is None:
+        raise TypeError(f"model must be a Keras Sequential model; got {type(model).__name__}")
+    return Sequential([converted for layer in layers for converted in _layers_from_keras(layer)])

@@ -238,9 +238,13 @@ def global_average_pool(x: ArrayLike, keepdims: bool = False) -> np.ndarray:
 
 
 def _check_grad_output(grad_output: object, expected: tuple[int, ...], function: str) -> np.ndarray:
+    """``grad_output`` as an array of the forward pass's output shape; ``function`` is the backward one's name."""
     grad = as_real_array(grad_output, "grad_output")
     if grad.shape != tuple(expected):
-        raise ValueError(f"grad_output must have the shape of {function}'s output, {tuple(expected)}; got {grad.shape}")
+        forward = function.removesuffix("_backward")
+        raise ValueError(
+            f"{function}: grad_output must have the shape of {forward}'s output, {tuple(expected)}; got {grad.shape}"
+        )
     return grad
 
 
@@ -271,7 +275,8 @@ def max_pool2d_backward(
     """Gradient of `max_pool2d` with respect to ``x``, routed as TensorFlow routes it.
 
     Each window's output gradient goes to the input that won its max; when several inputs tie for
-    the max, to the first of them in the window's row-major order (TensorFlow's rule). Padded
+    the max, to the first of them in the window's row-major order (the rule of TensorFlow's CPU kernel,
+    which the parity tests check on inputs full of ties). Padded
     positions never win. Where windows overlap, an input collects the gradient of every window it wins.
 
     Parameters
@@ -305,7 +310,7 @@ def max_pool2d_backward(
            [0., 0., 0., 0.]])
     """
     x, pool, steps, pads, out_shape = _prepare(x, pool_size, strides, padding, "max_pool2d_backward")
-    grad = _check_grad_output(grad_output, out_shape, "max_pool2d")
+    grad = _check_grad_output(grad_output, out_shape, "max_pool2d_backward")
     (x, grad) = in_computation_dtype(x, grad)
     windows = _pool_windows(x, pool, steps, pads, -np.inf).reshape(*out_shape, pool[0] * pool[1])
     winner = windows.argmax(axis=-1)  # np.argmax returns the first maximum: TensorFlow's tie rule
@@ -355,7 +360,7 @@ def average_pool2d_backward(
     array([0.5, 0.5, 1. ])
     """
     x, pool, steps, pads, out_shape = _prepare(x, pool_size, strides, padding, "average_pool2d_backward")
-    grad = _check_grad_output(grad_output, out_shape, "average_pool2d")
+    grad = _check_grad_output(grad_output, out_shape, "average_pool2d_backward")
     (x, grad) = in_computation_dtype(x, grad)
     ones = np.ones((1, *x.shape[1:3], 1), dtype=grad.dtype)
     counts = _pool_windows(ones, pool, steps, pads, 0.0).sum(axis=(-2, -1))  # real values per window
@@ -396,7 +401,7 @@ def global_average_pool_backward(x: ArrayLike, grad_output: ArrayLike, keepdims:
     """
     x = as_real_array(x, "x")
     expected = global_average_pool(x, keepdims).shape  # validates x and keepdims
-    grad = _check_grad_output(grad_output, expected, "global_average_pool")
+    grad = _check_grad_output(grad_output, expected, "global_average_pool_backward")
     (x, grad) = in_computation_dtype(x, grad)
     positions = int(np.prod(x.shape[1:-1]))
     spatial = (slice(None), *([None] * (x.ndim - 2)), slice(None))

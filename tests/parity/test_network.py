@@ -93,7 +93,7 @@ def test_dense_and_its_gradients_match_keras(batch, features, units, seed):
 
 
 def keras_and_numpy_networks(head: str):
-    """A small Keras classifier and the same network in convbook.network, with Keras' weights."""
+    """A small Keras classifier and the same network in convbook.network (`from_keras`), with Keras' weights."""
     model = keras.Sequential(
         [
             keras.Input((6, 5, 1)),
@@ -101,25 +101,12 @@ def keras_and_numpy_networks(head: str):
             keras.layers.BatchNormalization(),
             keras.layers.ReLU(),
             keras.layers.MaxPooling2D(2, padding="same"),
-            keras.layers.Conv2D(4, 2, padding="same"),
-            keras.layers.ReLU(),
+            keras.layers.Conv2D(4, 2, padding="same", activation="relu"),
             keras.layers.GlobalAveragePooling2D() if head == "gap" else keras.layers.Flatten(),
             keras.layers.Dense(5),
         ]
     )
-    w = iter(model.get_weights())
-    net = network.Sequential(
-        [
-            network.Conv2D(next(w), padding="same"),
-            network.BatchNorm(*(next(w) for _ in range(4))),
-            network.ReLU(),
-            network.MaxPool2D(2, padding="same"),
-            network.Conv2D(next(w), next(w), padding="same"),
-            network.ReLU(),
-            network.GlobalAveragePool() if head == "gap" else network.Flatten(),
-            network.Dense(next(w), next(w)),
-        ]
-    )
+    net = network.from_keras(model)
     return model, net
 
 
@@ -146,3 +133,42 @@ def test_network_loss_and_gradients_match_keras(head, seed, training):
     # the moving averages moved (or not) as Keras' did
     for mine, theirs in zip(net.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=seeds, training=st.booleans())
+def test_from_keras_computes_what_the_keras_model_computes(seed, training):
+    keras.utils.set_random_seed(seed % 2**31)
+    model = keras.Sequential(
+        [
+            keras.Input((9, 8, 2)),
+            keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+            keras.layers.BatchNormalization(epsilon=0.01, momentum=0.8),
+            keras.layers.Activation("relu"),
+            keras.layers.MaxPooling2D(2, strides=1),
+            keras.layers.Conv2D(3, 2, use_bias=False),
+            keras.layers.BatchNormalization(),
+            keras.layers.ReLU(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(6, activation="relu"),
+            keras.layers.Dense(4, use_bias=False),
+        ]
+    )
+    rng = np.random.default_rng(seed)
+    # moving statistics away from 0 and 1, so that inference mode uses them visibly
+    model.set_weights([w + rng.uniform(0.1, 0.5, w.shape).astype(np.float32) for w in model.get_weights()])
+    net = network.from_keras(model)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds.count("ReLU") == 4 and kinds.count("Dense") == 2 and kinds.count("BatchNorm") == 2
+    assert (net.layers[2].epsilon, net.layers[2].momentum) == (0.01, 0.8)
+    x = rng.standard_normal((3, 9, 8, 2)).astype(np.float32)
+    np.testing.assert_allclose(net.forward(x, training), np.asarray(model(x, training=training)), rtol=1e-4, atol=1e-5)
+
+
+def test_from_keras_refuses_what_it_cannot_convert():
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dropout(0.5, name="drop")])
+    with pytest.raises(ValueError, match=r"layer 'drop' is a Dropout, which from_keras does not convert"):
+        network.from_keras(model)
+    model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 2, activation="tanh", name="c")])
+    with pytest.raises(ValueError, match=r"layer 'c': activation 'tanh' is not supported"):
+        network.from_keras(model)

@@ -146,8 +146,9 @@ def test_step_is_plain_sgd_and_weights_come_in_keras_order():
     loss = net.train_step(x, labels, learning_rate=0.1)
     assert loss.dtype == np.float32 and all(w.dtype == np.float32 for w in net.get_weights())
     trainable = [(layer, name) for layer in net.layers for name in layer.trainable]
+    in_keras_order = [(layer, name) for layer in net.layers for name in layer.weight_names]
     for layer, name in trainable:
-        index = next(i for i, w in enumerate(net.get_weights()) if w is getattr(layer, name))
+        index = in_keras_order.index((layer, name))
         np.testing.assert_allclose(getattr(layer, name), before[index] - np.float32(0.1) * layer.gradients[name])
     bn = net.layers[1]  # its moving averages moved in the forward pass, by 1 - momentum of the way
     assert not np.array_equal(bn.moving_mean, before[3])
@@ -174,3 +175,142 @@ def test_bad_input():
         relu_backward(np.ones(3), np.ones(2))
     with pytest.raises(TypeError, match="x must be an array of real numbers"):
         relu(np.array(["a"]))
+
+
+def test_get_weights_returns_copies():
+    net = tiny_network(np.random.default_rng(0), "gap")
+    weights = net.get_weights()
+    for weight in weights:
+        weight += 1.0
+    assert all(not np.array_equal(a, b) for a, b in zip(net.get_weights(), weights, strict=True))
+
+
+def test_layers_take_integer_weights_as_float64_copies():
+    kernel = np.ones((2, 2, 1, 3), dtype=int)
+    conv = network.Conv2D(kernel, [0, 1, 2])
+    assert conv.kernel.dtype == conv.bias.dtype == np.float64
+    kernel[...] = 5
+    assert conv.kernel.max() == 1.0  # a copy: the caller's array does not move the layer's
+    norm = network.BatchNorm([1, 1], [0, 0], [0, 0], [1, 1])
+    assert all(weight.dtype == np.float64 for weight in norm.weights())
+    net = network.Sequential([conv, network.ReLU(), network.GlobalAveragePool(), network.Dense(np.eye(3, dtype=int))])
+    loss = net.train_step(np.ones((2, 3, 3, 1)), np.array([0, 2]), learning_rate=0.1)
+    assert np.isfinite(loss) and net.layers[3].weight_names == ("kernel",)
+
+
+def test_layers_check_their_weights_at_construction():
+    with pytest.raises(ValueError, match=r"kernel must be 4-D, \(kh, kw, c_in, c_out\); got shape \(3, 3, 2\)"):
+        network.Conv2D(np.ones((3, 3, 2)))
+    with pytest.raises(ValueError, match=r"bias must have shape \(c_out,\) = \(4,\); got shape \(3,\)"):
+        network.Conv2D(np.ones((3, 3, 2, 4)), np.ones(3))
+    with pytest.raises(ValueError, match="padding must be"):
+        network.Conv2D(np.ones((3, 3, 2, 4)), padding="wide")
+    with pytest.raises(ValueError, match="strides"):
+        network.Conv2D(np.ones((3, 3, 2, 4)), strides=0)
+    with pytest.raises(TypeError, match="kernel must be an array of real numbers"):
+        network.Dense(np.full((2, 2), "a"))
+    with pytest.raises(ValueError, match=r"bias must be 1-D, \(units,\); got shape \(1, 2\)"):
+        network.Dense(np.ones((3, 2)), np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\), one per unit; got \(3,\)"):
+        network.Dense(np.ones((3, 2)), np.ones(3))
+    with pytest.raises(ValueError, match=r"one shape; got gamma \(2,\), beta \(2,\), moving_mean \(3,\)"):
+        network.BatchNorm(np.ones(2), np.ones(2), np.ones(3), np.ones(2))
+    with pytest.raises(ValueError, match="epsilon must be > 0"):
+        network.BatchNorm(np.ones(2), np.ones(2), np.ones(2), np.ones(2), epsilon=0)
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\]"):
+        network.BatchNorm(np.ones(2), np.ones(2), np.ones(2), np.ones(2), momentum=1.5)
+    with pytest.raises(TypeError, match=r"layers\[1\] must be a convbook.network.Layer; got function"):
+        network.Sequential([network.ReLU(), relu])
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        network.Conv2D(np.ones((1, 1, 1, 1))),
+        network.BatchNorm([1.0], [0.0], [0.0], [1.0]),
+        network.ReLU(),
+        network.MaxPool2D(),
+        network.GlobalAveragePool(),
+        network.Flatten(),
+        network.Dense(np.ones((1, 1))),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_backward_before_forward_says_so(layer):
+    with pytest.raises(RuntimeError, match=rf"{type(layer).__name__}.backward needs .* call forward first"):
+        layer.backward(np.ones((1, 1)))
+
+
+def test_step_before_backward_says_so():
+    net = network.Sequential([network.Flatten(), network.Dense(np.ones((4, 2)))])
+    with pytest.raises(RuntimeError, match="Dense has no gradients to step with: call backward first"):
+        net.step(0.1)
+
+
+class _FakeKerasLayer:
+    """What from_keras reads of a Keras layer: its class name (given here), name, config and weights."""
+
+    def __init__(self, kind, config, weights=(), name="layer"):
+        self.__class__ = type(kind, (_FakeKerasLayer,), {})
+        self.name, self._config, self._weights = name, config, [np.asarray(w) for w in weights]
+
+    def get_config(self):
+        return dict(self._config)
+
+    def get_weights(self):
+        return [w.copy() for w in self._weights]
+
+
+class _FakeKerasModel:
+    def __init__(self, layers):
+        self.layers = layers
+
+
+def _fake_model(rng):
+    conv = dict(strides=(1, 1), padding="same", dilation_rate=(1, 1), groups=1, use_bias=True, activation="relu")
+    bn = dict(axis=-1, center=True, scale=True, epsilon=1e-3, momentum=0.9)
+    return _FakeKerasModel(
+        [
+            _FakeKerasLayer("Conv2D", conv, [rng.standard_normal((3, 3, 1, 2)), rng.standard_normal(2)]),
+            _FakeKerasLayer("BatchNormalization", bn, [rng.standard_normal(2), rng.standard_normal(2), [0, 0], [1, 1]]),
+            _FakeKerasLayer("ReLU", dict(max_value=None, negative_slope=0.0, threshold=0.0)),
+            _FakeKerasLayer("MaxPooling2D", dict(pool_size=(2, 2), strides=(2, 2), padding="valid")),
+            _FakeKerasLayer("Activation", dict(activation="linear")),
+            _FakeKerasLayer("Flatten", {}),
+            _FakeKerasLayer("Dense", dict(use_bias=False, activation=None), [rng.standard_normal((8, 3))]),
+        ]
+    )
+
+
+def test_from_keras_reads_classes_configs_and_weights():
+    rng = np.random.default_rng(0)
+    model = _fake_model(rng)
+    net = network.from_keras(model)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Conv2D", "ReLU", "BatchNorm", "ReLU", "MaxPool2D", "Flatten", "Dense"]
+    expected = [w for layer in model.layers for w in layer.get_weights()]
+    assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), expected, strict=True))
+    assert (net.layers[2].epsilon, net.layers[2].momentum) == (1e-3, 0.9)
+    assert net.layers[0].padding == "same" and net.layers[4].pool_size == (2, 2)
+    x = rng.standard_normal((2, 4, 4, 1))
+    conv, bn, dense_layer = model.layers[0].get_weights(), model.layers[1].get_weights(), model.layers[6].get_weights()
+    from convbook import batch_norm, conv2d, max_pool2d
+
+    by_hand = relu(conv2d(x, *conv, padding="same"))
+    by_hand = relu(batch_norm(by_hand, bn[0], bn[1], mean=bn[2], variance=bn[3], epsilon=1e-3))
+    by_hand = dense(max_pool2d(by_hand).reshape(2, -1), dense_layer[0])
+    np.testing.assert_allclose(net.forward(x), by_hand, rtol=1e-12)
+
+
+def test_from_keras_names_what_it_cannot_convert():
+    with pytest.raises(ValueError, match=r"layer 'drop' is a Dropout, which from_keras does not convert"):
+        network.from_keras(_FakeKerasModel([_FakeKerasLayer("Dropout", dict(rate=0.5), name="drop")]))
+    conv = dict(strides=1, padding="valid", dilation_rate=(2, 2), groups=1, use_bias=False, activation=None)
+    with pytest.raises(ValueError, match=r"layer 'c' \(Conv2D\): only dilation_rate 1 and groups 1"):
+        network.from_keras(_FakeKerasModel([_FakeKerasLayer("Conv2D", conv, [np.ones((3, 3, 1, 1))], name="c")]))
+    with pytest.raises(ValueError, match=r"layer 'd': activation 'tanh' is not supported"):
+        network.from_keras(_FakeKerasModel([_FakeKerasLayer("Activation", dict(activation="tanh"), name="d")]))
+    with pytest.raises(ValueError, match=r"layer 'f' \(Flatten\): only channels_last"):
+        network.from_keras(_FakeKerasModel([_FakeKerasLayer("Flatten", dict(data_format="channels_first"), name="f")]))
+    with pytest.raises(TypeError, match="model must be a Keras Sequential model; got int"):
+        network.from_keras(3)

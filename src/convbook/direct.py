@@ -14,8 +14,10 @@ many bytes a call allocates besides its output; `tile_plan` shrinks tiles until 
 (``conv3d(..., method="direct")``) run as 2D ones too: for each output depth, the ``kd`` input depth
 slices its windows read are stacked along the channels, and chunks of (image, output depth) pairs are
 the batch of the 2D engine, with the kernel's depth taps as input channels. The stacked slices of one
-chunk count in the workspace, which does not grow with the batch or the depth; its floor is one
-(image, output depth) pair's ``kd`` whole slices, which for very large slices exceeds `WORKSPACE_BYTES`.
+chunk count in the workspace, which does not grow with the batch or the depth. When one pair's slices
+alone exceed `WORKSPACE_BYTES`, each pair is cut into bands of output positions, and only the input rows
+and columns a band reads are stacked (with their padding): the floor is one output position's buffers,
+as in 2D.
 """
 
 from __future__ import annotations
@@ -176,7 +178,7 @@ def tile_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None 
     (int, int, int)
         For 1D geometry, the plan of the equivalent 2D one (rows of 1). For 3D geometry, the
         plan of the 2D convolution that one chunk of stacked depth slices runs, whose images
-        are (image, output depth) pairs.
+        are (image, output depth) pairs, or one band of a pair too large to stack whole.
 
     Examples
     --------
@@ -188,7 +190,11 @@ def tile_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None 
         stacked = _stacked_geometry(geometry, 1)
         strategy = _check_strategy(stacked, strategy)
         _check_tile_positions(tile_positions)
-        pairs = geometry.output_shape[0] and _depth_plan(geometry, strategy, tile_positions)
+        if geometry.output_shape[0] == 0:
+            return tile_plan(_stacked_geometry(geometry, 0), strategy, tile_positions)
+        pairs, band = _depth_plan(geometry, strategy, tile_positions)
+        if band is not None:
+            return tile_plan(_band_geometry(geometry, *band), strategy, tile_positions)
         return tile_plan(_stacked_geometry(geometry, pairs), strategy, tile_positions)
     strategy = _check_strategy(geometry, strategy)
     _check_tile_positions(tile_positions)
@@ -221,12 +227,13 @@ def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positio
     The input patch of one tile, the tile's im2col block or sums, NumPy's ufunc buffers
     (`numpy.getbufsize` elements per operand) and `OVERHEAD_BYTES` of Python bookkeeping;
     the kernel is used in place, never copied. At most `WORKSPACE_BYTES`, unless a single
-    output position's buffers are larger (a kernel whose window holds more than the budget);
-    in 3D, unless one (image, output depth) pair's ``kd`` stacked slices are larger.
+    output position's buffers are larger (a kernel whose window holds more than the budget), in 3D
+    as in 2D.
     Converting the inputs to the computation dtype (`convbook.arguments.computation_dtype`),
     and a kernel that is not C-ordered to a C-ordered copy, is not counted. In 3D, the
-    stacked depth slices of one chunk of (image, output depth) pairs, the kernel rearranged
-    for them (the one copy of it), and the 2D engine's workspace on that chunk.
+    stacked depth slices of one chunk of (image, output depth) pairs (or of one band of a pair's
+    output positions, and one slice of it gathered), the kernel rearranged for them (the one copy
+    of it), and the 2D engine's workspace on that chunk.
 
     Parameters
     ----------
@@ -253,7 +260,7 @@ def workspace_bytes(geometry: ConvGeometry, strategy: str = "auto", tile_positio
         _check_tile_positions(tile_positions)
         if geometry.output_shape[0] == 0:
             return OVERHEAD_BYTES
-        return _depth_bytes(geometry, strategy, tile_positions, _depth_plan(geometry, strategy, tile_positions))
+        return _plan_3d_bytes(geometry, strategy, tile_positions)
     strategy = _check_strategy(geometry, strategy)
     if geometry.output_shape[0] == 0:
         return OVERHEAD_BYTES
@@ -386,18 +393,88 @@ def _depth_bytes(geometry: ConvGeometry, strategy: str, tile_positions: int | No
     return stacked_bytes + kernel_bytes + chunk + 2 * OVERHEAD_BYTES
 
 
-def _depth_plan(geometry: ConvGeometry, strategy: str, tile_positions: int | None) -> int:
-    """(image, output depth) pairs per chunk of `_direct_3d`: stacked slices of about `TILE_BYTES`.
+def _band_geometry(geometry: ConvGeometry, band_rows: int, band_cols: int) -> ConvGeometry:
+    """The 2D convolution `_direct_3d` runs on one band of one (image, output depth) pair.
 
-    Halved until the workspace (`_depth_bytes`) fits in `WORKSPACE_BYTES`, down to one pair.
+    Its one image is the ``kd`` depth slices, stacked along the channels, of just the input rows and
+    columns that ``band_rows`` x ``band_cols`` output positions read, gathered with their padding
+    (`padded_index`), so that the 2D call pads nothing.
     """
-    batch, out_depth = geometry.output_shape[:2]
+    c_in = geometry.input_shape[-1]
+    kd, kh, kw, c_in_g, c_out = geometry.kernel_shape
+    (_, sh, sw), (_, extent_h, extent_w) = geometry.strides, geometry.extents
+    return ConvGeometry(
+        input_shape=(1, (band_rows - 1) * sh + extent_h, (band_cols - 1) * sw + extent_w, kd * c_in),
+        kernel_shape=(kh, kw, kd * c_in_g, c_out),
+        strides=geometry.strides[1:],
+        dilation_rate=geometry.dilation_rate[1:],
+        pads=((0, 0), (0, 0)),
+        groups=geometry.groups,
+        output_shape=(1, band_rows, band_cols, c_out),
+        dtype=geometry.dtype,
+        padding_mode="zeros",
+    )
+
+
+def _band_bytes(geometry: ConvGeometry, strategy: str, tile_positions: int | None, band: tuple[int, int]) -> int:
+    """Bytes `_direct_3d` allocates besides the output when it cuts each pair into bands of output positions.
+
+    One band's stacked slices, one slice of it gathered before it is copied into the stack, the
+    kernel rearranged, and the largest workspace of the 2D calls on a full band and on the last,
+    smaller ones; the bookkeeping of both levels.
+    """
+    band_rows, band_cols = band
+    out_rows, out_cols = geometry.output_shape[2:4]
+    kd = geometry.kernel_shape[0]
+    itemsize = geometry.dtype.itemsize
+    sizes = {
+        (rows, cols)
+        for rows in (band_rows, out_rows % band_rows or band_rows)
+        for cols in (band_cols, out_cols % band_cols or band_cols)
+    }
+    chunk = 0
+    for rows, cols in sizes:
+        stacked = _band_geometry(geometry, rows, cols)
+        chunk = max(chunk, _plan_bytes(stacked, strategy, tile_plan(stacked, strategy, tile_positions)))
+    stacked_bytes = math.prod(_band_geometry(geometry, band_rows, band_cols).input_shape) * itemsize
+    kernel_bytes = math.prod(geometry.kernel_shape) * itemsize
+    return stacked_bytes + stacked_bytes // kd + kernel_bytes + chunk + 2 * OVERHEAD_BYTES
+
+
+def _depth_plan(
+    geometry: ConvGeometry, strategy: str, tile_positions: int | None
+) -> tuple[int, tuple[int, int] | None]:
+    """How `_direct_3d` cuts its work: (image, output depth) pairs per chunk, and output rows and columns per band.
+
+    Chunks of whole pairs whose stacked slices take about `TILE_BYTES`, halved until the workspace
+    (`_depth_bytes`) fits in `WORKSPACE_BYTES`. If one pair alone does not fit, each pair is cut
+    into bands of output rows, halved down to one row, then each row into bands of columns, down to
+    one output position (`_band_bytes`): the floor is one output position's buffers, as in 2D.
+    Returns ``(pairs, band)``: ``band`` is None for whole pairs, else ``(band_rows, band_cols)`` with
+    ``pairs`` 1.
+    """
+    batch, out_depth, out_rows, out_cols, _ = geometry.output_shape
     _, _, rows, cols, c_in = geometry.input_shape
     per_pair = rows * cols * geometry.kernel_shape[0] * c_in * geometry.dtype.itemsize
     pairs = max(1, min(batch * out_depth, TILE_BYTES // max(per_pair, 1)))
     while pairs > 1 and _depth_bytes(geometry, strategy, tile_positions, pairs) > WORKSPACE_BYTES:
         pairs //= 2
-    return pairs
+    if pairs > 1 or _depth_bytes(geometry, strategy, tile_positions, 1) <= WORKSPACE_BYTES:
+        return pairs, None
+    band_rows, band_cols = out_rows, out_cols
+    while band_rows > 1 and _band_bytes(geometry, strategy, tile_positions, (band_rows, band_cols)) > WORKSPACE_BYTES:
+        band_rows = (band_rows + 1) // 2
+    while band_cols > 1 and _band_bytes(geometry, strategy, tile_positions, (band_rows, band_cols)) > WORKSPACE_BYTES:
+        band_cols = (band_cols + 1) // 2
+    return 1, (band_rows, band_cols)
+
+
+def _plan_3d_bytes(geometry: ConvGeometry, strategy: str, tile_positions: int | None) -> int:
+    """`workspace_bytes` of a 3D geometry with at least one pair: the bytes of `_depth_plan`'s plan."""
+    pairs, band = _depth_plan(geometry, strategy, tile_positions)
+    if band is None:
+        return _depth_bytes(geometry, strategy, tile_positions, pairs)
+    return _band_bytes(geometry, strategy, tile_positions, band)
 
 
 def _direct_3d(args: ConvArguments, strategy: str, tile_positions: int | None) -> np.ndarray:
@@ -420,9 +497,12 @@ def _direct_3d(args: ConvArguments, strategy: str, tile_positions: int | None) -
     total = batch * out_depth
     if total == 0:
         return y
-    pairs = _depth_plan(geometry, strategy, tile_positions)
+    pairs, band = _depth_plan(geometry, strategy, tile_positions)
     # kernel2d[q, r, p * c_in_g + c, o] = kernel[p, q, r, c, o]: taps along depth become input channels.
     kernel_2d = np.ascontiguousarray(args.kernel.transpose(1, 2, 0, 3, 4)).reshape(kh, kw, kd * c_in_g, c_out)
+    if band is not None:  # one pair's slices exceed the budget: cut it into bands
+        _direct_3d_bands(args, strategy, tile_positions, kernel_2d, band, y)
+        return y
     stacked = np.empty((pairs, rows, cols, groups, kd, c_in_g), dtype=args.dtype)
     x = args.x.reshape(batch, depth, rows, cols, groups, c_in_g)
     y_pairs = y.reshape(total, out_rows, out_cols, c_out)  # a view: row f is image f // out_depth, depth f % out_depth
@@ -447,6 +527,61 @@ def _direct_3d(args: ConvArguments, strategy: str, tile_positions: int | None) -
         )
         _direct_2d(chunk, strategy, tile_positions, y_pairs[f0:f1])
     return y
+
+
+def _direct_3d_bands(
+    args: ConvArguments,
+    strategy: str,
+    tile_positions: int | None,
+    kernel_2d: np.ndarray,
+    band: tuple[int, int],
+    y: np.ndarray,
+) -> None:
+    """`_direct_3d` for pairs too large to stack whole: one band of output positions at a time.
+
+    For each (image, output depth) pair and each band of ``band_rows`` x ``band_cols`` output
+    positions, the input rows and columns the band reads are gathered from the ``kd`` depth slices
+    with their padding (`padded_index`: a negative index is a zero) into one stacked image, and the
+    2D engine convolves it without padding, writing into the band of ``y``. Bands narrower than a
+    row are one row high (`_depth_plan`), so every band of ``y`` is contiguous.
+    """
+    geometry = args.geometry
+    batch, depth, rows, cols, _ = args.x.shape
+    kd, _, _, c_in_g, _ = args.kernel.shape
+    groups, mode = args.groups, args.padding_mode
+    _, out_depth, out_rows, out_cols, _ = args.output_shape
+    (sd, sh, sw), (dd, _, _) = geometry.strides, geometry.dilation_rate
+    _, extent_h, extent_w = geometry.extents
+    (front, _), (top, _), (left, _) = geometry.pads
+    band_rows, band_cols = band
+    full = _band_geometry(geometry, band_rows, band_cols)
+    buffer = np.empty(math.prod(full.input_shape), dtype=args.dtype)
+    x = args.x.reshape(batch, depth, rows, cols, groups, c_in_g)
+    for b, od in np.ndindex(batch, out_depth):
+        sources = padded_index(od * sd + np.arange(kd) * dd - front, depth, mode)
+        for i0 in range(0, out_rows, band_rows):
+            i1 = min(i0 + band_rows, out_rows)
+            row_index = padded_index(i0 * sh - top + np.arange((i1 - i0 - 1) * sh + extent_h), rows, mode)
+            for j0 in range(0, out_cols, band_cols):
+                j1 = min(j0 + band_cols, out_cols)
+                col_index = padded_index(j0 * sw - left + np.arange((j1 - j0 - 1) * sw + extent_w), cols, mode)
+                shape = (len(row_index), len(col_index), groups, kd, c_in_g)
+                stacked = buffer[: math.prod(shape)].reshape(shape)
+                for p, source in enumerate(sources):
+                    if source < 0:
+                        stacked[:, :, :, p] = 0
+                        continue
+                    rows_read, cols_read = np.maximum(row_index, 0), np.maximum(col_index, 0)
+                    stacked[:, :, :, p] = x[b, source][rows_read[:, None], cols_read[None, :]]
+                    stacked[row_index < 0, :, :, p] = 0
+                    stacked[:, col_index < 0, :, p] = 0
+                chunk = ConvArguments(
+                    x=stacked.reshape(1, shape[0], shape[1], -1),
+                    kernel=kernel_2d,
+                    bias=args.bias,
+                    geometry=_band_geometry(geometry, i1 - i0, j1 - j0),
+                )
+                _direct_2d(chunk, strategy, tile_positions, y[b : b + 1, od, i0:i1, j0:j1])
 
 
 def _axis_runs(start: int, length: int, size: int, padding_mode: str) -> list[tuple[slice, slice | None]]:

@@ -215,10 +215,51 @@ def test_many_pairs_are_cut_into_chunks(monkeypatch):
     monkeypatch.setattr(direct, "TILE_BYTES", 4096)  # a few (image, depth) pairs per chunk
     x, kernel = random((3, 5, 6, 5, 2)), random((3, 2, 2, 2, 3))
     geometry = conv_geometry(x.shape, kernel.shape, strides=(2, 1, 1), padding="same", dtype=x.dtype)
-    pairs = direct._depth_plan(geometry, "im2col", None)
-    assert 1 <= pairs < 3 * 3 and (3 * 3) % pairs  # several chunks, the last one smaller
+    pairs, band = direct._depth_plan(geometry, "im2col", None)
+    assert 1 <= pairs < 3 * 3 and (3 * 3) % pairs and band is None  # several chunks of whole pairs, the last smaller
     y = convbook.conv3d(x, kernel, strides=(2, 1, 1), padding="same", method="direct")
     np.testing.assert_allclose(y, correlate(x, kernel, strides=(2, 1, 1), padding="same"), rtol=1e-12, atol=1e-12)
+
+
+def _band_plan_below_one_pair(geometry, monkeypatch):
+    """A budget just below one whole (image, output depth) pair's workspace: `_direct_3d` must cut bands."""
+    one_pair = direct._depth_bytes(geometry, "auto", None, 1)
+    monkeypatch.setattr(direct, "WORKSPACE_BYTES", one_pair - 1)
+    return direct._depth_plan(geometry, "auto", None)
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases(rank=3, small=False, padding_modes=True).filter(lambda case: case["x"].shape[0] > 0))
+def test_pairs_too_large_for_the_budget_are_cut_into_bands(case):
+    options = options_of(case)
+    geometry = conv_geometry(case["x"].shape, case["kernel"].shape, dtype=case["x"].dtype, **options)
+    out_rows, out_cols = geometry.output_shape[2:4]
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        pairs, band = _band_plan_below_one_pair(geometry, monkeypatch)
+        assert pairs == 1 and band is not None
+        band_rows, band_cols = band
+        assert 1 <= band_rows <= out_rows and 1 <= band_cols <= out_cols
+        assert band_cols == out_cols or band_rows == 1  # narrower bands are one row high
+        check_convolution(convbook.conv3d, case, method="direct")
+
+
+def test_large_slices_stay_within_the_budget():
+    # Three slices of 400 x 400 x 16 in float64 take 61 MB: one (image, output depth) pair alone is over
+    # the 48 MiB budget, so the direct method cuts it into bands of rows.
+    x, kernel = random((1, 3, 400, 400, 16)), random((3, 3, 3, 16, 2))
+    geometry = conv_geometry(x.shape, kernel.shape, padding="same", dtype=x.dtype)
+    pairs, band = direct._depth_plan(geometry, "auto", None)
+    assert pairs == 1 and band is not None and band[0] < 400 and band[1] == 400
+    assert direct._depth_bytes(geometry, "auto", None, 1) > direct.WORKSPACE_BYTES
+    assert direct.workspace_bytes(geometry) <= direct.WORKSPACE_BYTES
+    y, measured = workspace(convbook.conv3d, x, kernel, padding="same", method="direct")
+    assert measured <= direct.workspace_bytes(geometry)
+    crop = (slice(None), slice(None), slice(100, 110), slice(200, 212))  # compare a window against the definition
+    expected = conv3d_loop(x[:, :, 99:111, 199:213], kernel, padding=((1, 1), (0, 0), (0, 0)))
+    np.testing.assert_allclose(y[crop], expected, rtol=1e-12, atol=1e-12)
+    # The reviewer's shapes: four slices of 600 x 600 x 16, a pair of 132 MiB, from the shapes alone.
+    big = conv_geometry((1, 4, 600, 600, 16), (3, 3, 3, 16, 16), padding="same", dtype=np.float64)
+    assert direct.workspace_bytes(big) <= direct.WORKSPACE_BYTES < direct._depth_bytes(big, "auto", None, 1)
 
 
 @st.composite
@@ -231,6 +272,25 @@ def workspace_cases(draw):
     case["x"] = rng.standard_normal((batch, x.shape[1], x.shape[2] + rows, x.shape[3] + cols, x.shape[4]))
     case["x"] = case["x"].astype(x.dtype)
     return case
+
+
+@settings(max_examples=15, deadline=None)
+@given(case=workspace_cases(), tile_positions=st.none() | st.integers(1, 50))
+def test_the_band_workspace_is_an_upper_bound(case, tile_positions):
+    options = options_of(case)
+    geometry = conv_geometry(case["x"].shape, case["kernel"].shape, dtype=case["x"].dtype, **options)
+    args = convbook.prepare_conv(
+        case["x"], case["kernel"], case["bias"], *[options[k] for k in ("strides", "padding", "dilation_rate")],
+        options["groups"], rank=3, function="test", padding_mode=options["padding_mode"],
+    )  # fmt: skip
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _band_plan_below_one_pair(geometry, monkeypatch)
+        direct.direct_convolve(args, "auto", tile_positions)  # lazy imports and caches, outside the measurement
+        y, measured = workspace(direct.direct_convolve, args, "auto", tile_positions)
+        assert measured <= direct.workspace_bytes(geometry, "auto", tile_positions)
+    expected = convbook.conv3d(case["x"], case["kernel"], case["bias"], method="einsum", **options)
+    tolerance = 1e-4 if case["x"].dtype == np.float32 else 1e-10
+    np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
 
 
 @settings(max_examples=15)

@@ -72,7 +72,8 @@ def padded_index(positions: np.ndarray, size: int, padding_mode: str) -> np.ndar
         ``"reflect"`` mirrors about the first and last positions without repeating them
         (``d c b | a b c d | c b a``) and needs ``before, after < size``; ``"replicate"``
         repeats the edge value (``a a a | a b c d | d d d``); ``"circular"`` wraps around
-        (``b c d | a b c d | a b c``).
+        (``b c d | a b c d | a b c``), as often as needed: unlike PyTorch's circular padding,
+        it accepts padding longer than the input.
 
     Returns
     -------

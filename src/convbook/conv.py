@@ -173,7 +173,9 @@ def conv1d(
         ``mirror``; every padding amount must be smaller than the input);
         the edge value repeated, ``a a a | a b c d | d d d`` (NumPy's
         ``edge``, scipy.ndimage's ``nearest``); or the input wrapped around,
-        ``b c d | a b c d | a b c`` (NumPy's and scipy.ndimage's ``wrap``).
+        ``b c d | a b c d | a b c`` (NumPy's and scipy.ndimage's ``wrap``),
+        as many times as the padding needs: unlike PyTorch's, it accepts
+        padding longer than the input.
         The padding amounts are those of ``padding`` in every mode. See
         `convbook.arguments.padded_index`.
     method : {"auto", "direct", "fft", "einsum"}, default "auto"
@@ -278,7 +280,9 @@ def conv2d(
         ``mirror``; every padding amount must be smaller than the input);
         the edge value repeated, ``a a a | a b c d | d d d`` (NumPy's
         ``edge``, scipy.ndimage's ``nearest``); or the input wrapped around,
-        ``b c d | a b c d | a b c`` (NumPy's and scipy.ndimage's ``wrap``).
+        ``b c d | a b c d | a b c`` (NumPy's and scipy.ndimage's ``wrap``),
+        as many times as the padding needs: unlike PyTorch's, it accepts
+        padding longer than the input.
         The padding amounts are those of ``padding`` in every mode. See
         `convbook.arguments.padded_index`.
     method : {"auto", "direct", "fft", "einsum"}, default "auto"

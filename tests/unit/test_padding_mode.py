@@ -263,3 +263,11 @@ def test_backward_module_folds_with_fold_padding():
     )  # fmt: skip
     dx = backward.input_gradient(args, np.ones((1, 4, 1)))
     np.testing.assert_array_equal(dx[0, :, 0], [3, 3, 3, 3])  # every pixel is read by three windows, wrapping
+
+
+def test_circular_padding_may_be_longer_than_the_input():
+    # PyTorch refuses circular padding longer than the input; here it wraps as often as needed, as np.pad does.
+    x = np.arange(3.0).reshape(1, 3, 1)
+    y = convbook.conv1d(x, np.ones((2, 1, 1)), padding=((5, 4),), padding_mode="circular")
+    wrapped = np.pad(x[0, :, 0], (5, 4), mode="wrap")
+    np.testing.assert_array_equal(y[0, :, 0], wrapped[:-1] + wrapped[1:])

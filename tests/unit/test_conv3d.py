@@ -221,11 +221,11 @@ def test_many_pairs_are_cut_into_chunks(monkeypatch):
     np.testing.assert_allclose(y, correlate(x, kernel, strides=(2, 1, 1), padding="same"), rtol=1e-12, atol=1e-12)
 
 
-def _band_plan_below_one_pair(geometry, monkeypatch):
+def _band_plan_below_one_pair(geometry, monkeypatch, tile_positions=None):
     """A budget just below one whole (image, output depth) pair's workspace: `_direct_3d` must cut bands."""
-    one_pair = direct._depth_bytes(geometry, "auto", None, 1)
+    one_pair = direct._depth_bytes(geometry, "auto", tile_positions, 1)
     monkeypatch.setattr(direct, "WORKSPACE_BYTES", one_pair - 1)
-    return direct._depth_plan(geometry, "auto", None)
+    return direct._depth_plan(geometry, "auto", tile_positions)
 
 
 @settings(max_examples=40, deadline=None)
@@ -274,9 +274,10 @@ def workspace_cases(draw):
     return case
 
 
+@pytest.mark.parametrize("bands", [False, True], ids=["whole pairs", "bands of a pair"])
 @settings(max_examples=15, deadline=None)
-@given(case=workspace_cases(), tile_positions=st.none() | st.integers(1, 50))
-def test_the_band_workspace_is_an_upper_bound(case, tile_positions):
+@given(case=workspace_cases(), tile_positions=st.none() | st.integers(1, 100))
+def test_direct_workspace_bytes_is_an_upper_bound_in_3d(bands, case, tile_positions):
     options = options_of(case)
     geometry = conv_geometry(case["x"].shape, case["kernel"].shape, dtype=case["x"].dtype, **options)
     args = convbook.prepare_conv(
@@ -284,27 +285,14 @@ def test_the_band_workspace_is_an_upper_bound(case, tile_positions):
         options["groups"], rank=3, function="test", padding_mode=options["padding_mode"],
     )  # fmt: skip
     with pytest.MonkeyPatch.context() as monkeypatch:
-        _band_plan_below_one_pair(geometry, monkeypatch)
+        if bands:  # a budget below one whole pair: the band path
+            assert _band_plan_below_one_pair(geometry, monkeypatch, tile_positions)[1] is not None
         direct.direct_convolve(args, "auto", tile_positions)  # lazy imports and caches, outside the measurement
         y, measured = workspace(direct.direct_convolve, args, "auto", tile_positions)
         assert measured <= direct.workspace_bytes(geometry, "auto", tile_positions)
     expected = convbook.conv3d(case["x"], case["kernel"], case["bias"], method="einsum", **options)
     tolerance = 1e-4 if case["x"].dtype == np.float32 else 1e-10
     np.testing.assert_allclose(y, expected, rtol=tolerance, atol=tolerance)
-
-
-@settings(max_examples=15)
-@given(case=workspace_cases(), tile_positions=st.none() | st.integers(1, 100))
-def test_direct_workspace_bytes_is_an_upper_bound_in_3d(case, tile_positions):
-    options = options_of(case)
-    geometry = conv_geometry(case["x"].shape, case["kernel"].shape, dtype=case["x"].dtype, **options)
-    args = convbook.prepare_conv(
-        case["x"], case["kernel"], case["bias"], *[options[k] for k in ("strides", "padding", "dilation_rate")],
-        options["groups"], rank=3, function="test", padding_mode=options["padding_mode"],
-    )  # fmt: skip
-    direct.direct_convolve(args, "auto", tile_positions)  # lazy imports and caches, outside the measurement
-    _, measured = workspace(direct.direct_convolve, args, "auto", tile_positions)
-    assert measured <= direct.workspace_bytes(geometry, "auto", tile_positions)
 
 
 @settings(max_examples=10)

@@ -15,12 +15,14 @@ is written to be read: it is for teaching, not for speed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import shapes
 from .arguments import as_real_array, in_computation_dtype, prepare_conv
 from .backward import conv2d_backward
 from .conv import conv2d
@@ -417,7 +419,7 @@ class Conv2D(Layer):
         """``dL/dx`` by `convbook.conv2d_backward`; ``dL/dkernel`` and ``dL/dbias`` go to `gradients`."""
         x = self.forward_input()
         grads = conv2d_backward(x, self.kernel, grad_output, strides=self.strides, padding=self.padding)
-        self.gradients = {"kernel": grads.dkernel, "bias": grads.dbias}
+        self.gradients = dict(zip(self.trainable, (grads.dkernel, grads.dbias), strict=False))  # no bias: kernel only
         return grads.dx
 
 
@@ -514,6 +516,12 @@ class MaxPool2D(Layer):
     strides : int or pair of int, or None
         ``None`` for ``pool_size``.
     padding : {"valid", "same"}
+
+    Raises
+    ------
+    TypeError, ValueError
+        Naming the argument, if ``pool_size`` or ``strides`` is not one or two positive ints, or
+        ``padding`` is not "valid" or "same".
     """
 
     def __init__(
@@ -523,6 +531,11 @@ class MaxPool2D(Layer):
         padding: str = "valid",
     ) -> None:
         super().__init__()
+        shapes.normalize_tuple(pool_size, 2, "pool_size")  # max_pool2d's own checks, made early
+        if strides is not None:
+            shapes.normalize_tuple(strides, 2, "strides")
+        if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+            raise ValueError(f"padding must be 'valid' or 'same'; got {padding!r}")
         self.pool_size, self.strides, self.padding = pool_size, strides, padding
 
     def forward(self, x: np.ndarray, training: bool = False) -> np.ndarray:
@@ -557,8 +570,12 @@ class Flatten(Layer):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
-        """``grad_output`` reshaped to the input's shape."""
-        return grad_output.reshape(self.forward_input().shape)
+        """``grad_output``, shape (batch, features), reshaped to the input's shape."""
+        shape = self.forward_input().shape
+        grad = as_real_array(grad_output, "grad_output")
+        if grad.shape != (shape[0], math.prod(shape[1:])):
+            raise ValueError(f"grad_output must have Flatten's output shape {(shape[0], math.prod(shape[1:]))}")
+        return grad.reshape(shape)
 
 
 class Dense(Layer):
@@ -586,7 +603,7 @@ class Dense(Layer):
     def backward(self, grad_output: np.ndarray) -> np.ndarray:
         """``dL/dx`` by `dense_backward`; ``dL/dkernel`` and ``dL/dbias`` go to `gradients`."""
         grads = dense_backward(self.forward_input(), self.kernel, grad_output)
-        self.gradients = {"kernel": grads.dkernel, "bias": grads.dbias}
+        self.gradients = dict(zip(self.trainable, (grads.dkernel, grads.dbias), strict=False))  # no bias: kernel only
         return grads.dx
 
 
@@ -622,6 +639,7 @@ class Sequential:
 
     def forward(self, x: ArrayLike, training: bool = False) -> np.ndarray:
         """The logits, shape (batch, classes), for a batch ``x``; ``training`` selects batch statistics."""
+        x = as_real_array(x, "x")
         for layer in self.layers:
             x = layer.forward(x, training)
         return x
@@ -655,6 +673,11 @@ class Sequential:
         x : array_like, shape (batch, ...)
         labels : array_like of int, shape (batch,)
         learning_rate : float
+
+        Returns
+        -------
+        numpy.floating
+            The mean softmax cross-entropy of the batch, before the step.
         """
         logits = self.forward(x, training=True)
         loss = softmax_cross_entropy(logits, labels)

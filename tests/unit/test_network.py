@@ -314,3 +314,24 @@ def test_from_keras_names_what_it_cannot_convert():
         network.from_keras(_FakeKerasModel([_FakeKerasLayer("Flatten", dict(data_format="channels_first"), name="f")]))
     with pytest.raises(TypeError, match="model must be a Keras Sequential model; got int"):
         network.from_keras(3)
+
+
+def test_pooling_layer_and_flatten_check_their_arguments():
+    with pytest.raises(ValueError, match="pool_size"):
+        network.MaxPool2D(0)
+    with pytest.raises(ValueError, match="strides"):
+        network.MaxPool2D(2, strides=(1, 0))
+    with pytest.raises(ValueError, match="padding must be 'valid' or 'same'"):
+        network.MaxPool2D(2, padding="full")
+    flatten = network.Flatten()
+    flatten.forward(np.ones((2, 3, 3, 1)))
+    with pytest.raises(ValueError, match=r"grad_output must have Flatten's output shape \(2, 9\)"):
+        flatten.backward(np.ones((2, 8)))
+
+
+def test_sequential_takes_array_likes_and_keeps_only_trainable_gradients():
+    net = network.Sequential([network.Flatten(), network.Dense(np.ones((4, 2)))])
+    logits = net.forward([[[[1.0], [2.0]], [[3.0], [4.0]]]])  # a nested list, one 2 x 2 image
+    np.testing.assert_array_equal(logits, [[10.0, 10.0]])
+    net.backward(np.ones((1, 2)))
+    assert set(net.layers[1].gradients) == {"kernel"}  # no bias, no bias gradient
